@@ -1,0 +1,324 @@
+"""Execute one notebook in a confined kernel and collect its hand-in.
+
+Each notebook gets its own kernel process, started by :mod:`course_lib.sandbox`.
+Limits: a per-cell timeout (the cell is interrupted and marked, the rest still runs),
+a whole-notebook time limit, and a memory cap enforced outside the kernel. If the
+kernel dies (crash, ``os._exit``, memory), the cell that killed it is marked, a fresh
+kernel replays the cells before it and execution goes on after it, so one bad cell
+costs only what depends on it. Finally one appended cell exports the hand-in.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from course_lib import sandbox
+from course_lib.handin import export_cell_source
+from course_lib.processes import kill_tree
+from course_lib.settings import Limits
+
+KERNEL_NAME = "course-sandbox"
+MAX_RESTARTS = 2
+EXPORT_TIMEOUT = 300
+
+
+@dataclass
+class ExecutionOutcome:
+    """What happened when the notebook ran, in plain words for the graders."""
+
+    notebook: nbformat.NotebookNode
+    seconds: float = 0.0
+    peak_mb: int = 0
+    stopped: str | None = None
+    not_implemented: bool = False
+    first_error: str | None = None
+    incidents: list[str] = field(default_factory=list)
+    handed_in: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "stopped": self.stopped,
+            "not_implemented": self.not_implemented,
+            "first_error": self.first_error,
+            "incidents": self.incidents,
+        }
+
+
+def keras_home() -> Path:
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+
+
+class _Kernel:
+    """One confined kernel: its private folder, kernelspec, config and status file."""
+
+    def __init__(self, workdir: Path, handin_dir: Path, limits: Limits, private: Path) -> None:
+        self.private = private
+        self.status_file = private / "kernel-status.json"
+        spec_dir = private / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        config_file = private / "sandbox.json"
+        env = {
+            **limits.thread_env(),
+            "HOME": str(workdir),
+            "TMPDIR": str(workdir / ".tmp"),
+            "MPLCONFIGDIR": str(workdir / ".config" / "matplotlib"),
+            "IPYTHONDIR": str(workdir / ".ipython"),
+            "KERAS_HOME": str(keras_home()),
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "PYTHONHASHSEED": "0",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "CUDA_VISIBLE_DEVICES": "",
+            "COURSE_GRADING": "1",
+        }
+        (workdir / ".tmp").mkdir(parents=True, exist_ok=True)
+        self.connection_file = private / "connection.json"
+        sandbox.SandboxConfig(
+            status_file=str(self.status_file),
+            workdir=str(workdir),
+            memory_mb=limits.memory_mb,
+            read_only=[*sandbox.python_read_only_paths(), str(keras_home()), str(self.connection_file)],
+            read_write=[str(workdir), str(handin_dir), "/dev"],
+            env=env,
+        ).write(config_file)
+        (spec_dir / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [
+                        os.environ.get("COURSE_KERNEL_PYTHON", _python()),
+                        "-m",
+                        "course_lib.sandbox",
+                        "--config",
+                        str(config_file),
+                        "-f",
+                        "{connection_file}",
+                    ],
+                    "display_name": "Python 3 (graded)",
+                    "language": "python",
+                }
+            ),
+            encoding="utf-8",
+        )
+        self.spec_manager = KernelSpecManager(kernel_dirs=[str(private / "kernels")])
+
+    def manager(self) -> KernelManager:
+        manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=self.spec_manager)
+        manager.connection_file = str(self.connection_file)
+        return manager
+
+    def status(self) -> dict:
+        try:
+            return json.loads(self.status_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+def _first_line(cell) -> str:
+    for line in str(cell.get("source", "")).splitlines():
+        if line.strip() and not line.strip().startswith("#"):
+            return line.strip()[:60]
+    return "(empty)"
+
+
+def _cap_outputs(cell, max_chars: int) -> None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and len(output.get("text", "")) > max_chars:
+            cut = len(output["text"]) - max_chars
+            output["text"] = output["text"][:max_chars] + f"\n… [{cut:,} more characters not kept]\n"
+
+
+def execute_notebook(
+    notebook: nbformat.NotebookNode,
+    *,
+    spec: dict,
+    limits: Limits,
+    handin_dir: Path,
+    lesson_files: list[Path] = (),
+    lesson_dir: Path | None = None,
+) -> ExecutionOutcome:
+    """Run ``notebook`` confined, then export the names in ``spec`` into ``handin_dir``."""
+    notebook = copy.deepcopy(notebook)
+    handin_dir = Path(handin_dir)
+    handin_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="course-run-") as tmp:
+        private = Path(tmp) / "private"
+        workdir = Path(tmp) / "work"
+        private.mkdir()
+        workdir.mkdir()
+        for path in lesson_files:
+            target = workdir / (path.relative_to(lesson_dir) if lesson_dir else path.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        kernel = _Kernel(workdir, handin_dir, limits, private)
+        outcome = _Runner(notebook, kernel, limits, workdir, started).run(
+            export_cell_source(spec, handin_dir)
+        )
+    outcome.handed_in = (handin_dir / "manifest.json").is_file()
+    outcome.seconds = round(time.monotonic() - started, 2)
+    return outcome
+
+
+class _Runner:
+    """Runs the cells, restarting the kernel past a cell that killed it."""
+
+    def __init__(self, notebook, kernel: _Kernel, limits: Limits, workdir: Path, started: float):
+        self.notebook = notebook
+        self.kernel = kernel
+        self.limits = limits
+        self.workdir = workdir
+        self.deadline = started + limits.notebook_timeout
+        self.outcome = ExecutionOutcome(notebook=notebook)
+        self.deadline_hit = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def run(self, export_source: str) -> ExecutionOutcome:
+        code_cells = [i for i, c in enumerate(self.notebook.cells) if c.cell_type == "code"]
+        skip: set[int] = set()
+        start_at = 0
+        restarts = 0
+        export_cell = nbformat.v4.new_code_cell(export_source)
+        while True:
+            died_at = self._session(code_cells, skip, start_at, export_cell)
+            if died_at is None:
+                break
+            if died_at == "export" or restarts >= MAX_RESTARTS or self.remaining() < 30 or self.deadline_hit:
+                break
+            restarts += 1
+            skip.add(died_at)
+            start_at = 0
+        self._summarise()
+        return self.outcome
+
+    def _session(self, code_cells, skip, start_at, export_cell):
+        """One kernel lifetime. Returns None when all ran, else the index (or "export") that died."""
+        manager = self.kernel.manager()
+        client = NotebookClient(
+            self.notebook,
+            km=manager,
+            timeout=self.limits.cell_timeout,
+            interrupt_on_timeout=True,
+            error_on_timeout={
+                "ename": "CellTimeoutError",
+                "evalue": f"the cell ran longer than {self.limits.cell_timeout} s and was stopped",
+                "traceback": [
+                    f"CellTimeoutError: the cell ran longer than {self.limits.cell_timeout} s and was stopped"
+                ],
+            },
+            allow_errors=True,
+            raise_on_iopub_timeout=False,
+            iopub_timeout=10,
+            startup_timeout=120,
+            shutdown_kernel="immediate",
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            resources={"metadata": {"path": str(self.workdir)}},
+        )
+        timer = threading.Timer(max(self.remaining(), 0.1), self._kill_for_deadline, args=(manager,))
+        timer.daemon = True
+        timer.start()
+        current: int | str | None = None
+        try:
+            with client.setup_kernel():
+                for index in code_cells[start_at:]:
+                    cell = self.notebook.cells[index]
+                    if index in skip:
+                        continue
+                    current = index
+                    cell.outputs = []
+                    client.timeout = int(max(1, min(self.limits.cell_timeout, self.remaining())))
+                    client.execute_cell(cell, index)
+                    _cap_outputs(cell, self.limits.max_output_chars)
+                    if self.deadline_hit:
+                        return None
+                current = "export"
+                client.timeout = EXPORT_TIMEOUT
+                client.execute_cell(export_cell, len(self.notebook.cells))
+                self._check_export(export_cell)
+                return None
+        except DeadKernelError:
+            return self._record_death(current)
+        except Exception as exc:  # noqa: BLE001 - a broken kernel must never stop the batch
+            if self.deadline_hit:
+                return self._record_death(current)
+            self.outcome.incidents.append(f"execution stopped: {type(exc).__name__}: {exc}"[:300])
+            self.outcome.stopped = self.outcome.stopped or "the notebook could not be run to the end"
+            return None
+        finally:
+            timer.cancel()
+            self.outcome.peak_mb = max(self.outcome.peak_mb, int(self.kernel.status().get("peak_mb", 0)))
+
+    def _kill_for_deadline(self, manager) -> None:
+        self.deadline_hit = True
+        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        if process is not None:
+            kill_tree(process.pid)
+
+    def _record_death(self, current):
+        status = self.kernel.status()
+        if self.deadline_hit:
+            reason = f"the notebook ran longer than the {self.limits.notebook_timeout} s limit and was stopped"
+        elif status.get("reason") == "memory":
+            reason = f"the kernel used more than {self.limits.memory_mb} MB of memory and was stopped"
+        elif status.get("reason") in ("exited", "signal"):
+            reason = f"the kernel died (exit status {status.get('code')})"
+        else:
+            reason = "the kernel died"
+        if current == "export":
+            self.outcome.stopped = f"{reason} while its answers were being collected"
+            return "export"
+        if current is None:
+            self.outcome.stopped = f"{reason} before any cell ran"
+            return "export"
+        cell = self.notebook.cells[current]
+        cell.outputs = list(cell.get("outputs", [])) + [
+            nbformat.v4.new_output("error", ename="KernelDied", evalue=reason, traceback=[f"KernelDied: {reason}"])
+        ]
+        where = f"in the cell starting `{_first_line(cell)}`"
+        self.outcome.incidents.append(f"{reason} {where}")
+        if self.deadline_hit:
+            self.outcome.stopped = f"{reason} ({where})"
+            return "export"
+        return current
+
+    def _check_export(self, export_cell) -> None:
+        for output in export_cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                self.outcome.incidents.append(
+                    f"collecting the answers failed: {output.get('ename')}: {output.get('evalue')}"[:300]
+                )
+
+    def _summarise(self) -> None:
+        for cell in self.notebook.cells:
+            for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+                if output.get("output_type") != "error":
+                    continue
+                if output.get("ename") == "NotImplementedError":
+                    self.outcome.not_implemented = True
+                elif self.outcome.first_error is None:
+                    self.outcome.first_error = (
+                        f"the cell starting `{_first_line(cell)}` raised "
+                        f"{output.get('ename')}: {str(output.get('evalue'))[:160]}"
+                    )
+        if self.outcome.incidents and self.outcome.first_error is None:
+            self.outcome.first_error = self.outcome.incidents[0]

@@ -1,0 +1,138 @@
+"""Grade one submitted notebook: restore, execute confined, judge outside the kernel.
+
+1. read the file (any damage → ungradable, with the reason);
+2. find its lesson and rebuild it from the instructor's source (:mod:`notebooks`);
+3. execute it in a confined kernel and collect its hand-in (:mod:`execution`);
+4. run the lesson's hidden graders on the hand-in in a fresh process (:mod:`verdict`);
+5. score each grade cell with the points of the instructor's source.
+
+The nbgrader path (:mod:`course_lib.nbgrader_hooks`) calls steps 3–4 the same way, so
+``nbgrader autograde`` and ``course grade`` agree.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from course_lib import notebooks
+from course_lib.course import Course
+from course_lib.execution import ExecutionOutcome, execute_notebook
+from course_lib.report import GradeReport, TestResult
+from course_lib.settings import DEFAULT_LIMITS, Limits
+from course_lib.verdict import TestVerdict, run_verdict
+
+
+def judge(
+    course: Course,
+    lesson: str,
+    notebook: nbformat.NotebookNode,
+    limits: Limits,
+) -> tuple[ExecutionOutcome, dict[str, TestVerdict]]:
+    """Execute ``notebook`` (already restored) and run the lesson's graders on its hand-in."""
+    tests = course.tests(lesson)
+    with tempfile.TemporaryDirectory(prefix="course-handin-") as tmp:
+        handin_dir = Path(tmp) / "handin"
+        outcome = execute_notebook(
+            notebook,
+            spec=course.handin_spec(lesson),
+            limits=limits,
+            handin_dir=handin_dir,
+            lesson_files=course.lesson_files(lesson),
+            lesson_dir=course.source_dir / lesson,
+        )
+        verdicts = run_verdict(
+            course.grader_path(lesson), handin_dir, outcome.as_dict(), [t.id for t in tests], limits
+        )
+    return outcome, verdicts
+
+
+def apply_verdicts(notebook: nbformat.NotebookNode, verdicts: dict[str, TestVerdict]) -> None:
+    """Replace each grade cell's outputs by its verdict (nbgrader scores from these outputs)."""
+    for cell in notebook.cells:
+        if not notebooks.is_test(cell):
+            continue
+        verdict = verdicts.get(notebooks.grade_id(cell))
+        if verdict is None:
+            continue
+        if verdict.passed:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")]
+        else:
+            first, *_ = verdict.message.splitlines() or ["failed"]
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error", ename="GradingFailure", evalue=first, traceback=verdict.message.splitlines()
+                )
+            ]
+
+
+def _lesson_for(course: Course, notebook, path: Path, requested: str | None) -> str:
+    best, overlaps = notebooks.detect_lesson(notebook, course.cell_id_sets())
+    if requested:
+        course.check_lesson(requested)
+        if overlaps.get(requested, 0) == 0:
+            if best:
+                raise notebooks.UngradableError(
+                    f"this notebook belongs to lesson {best}, not {requested}: submit the {requested} notebook"
+                )
+            raise notebooks.UngradableError(
+                f"this is not a notebook of lesson {requested}: none of its cells come from that lesson"
+            )
+        return requested
+    if best:
+        return best
+    stem = path.stem
+    if stem in course.lessons:
+        raise notebooks.UngradableError(
+            f"{path.name} has none of the cells of lesson {stem}: it is not that lesson's notebook"
+        )
+    raise notebooks.UngradableError("cannot tell which lesson this notebook is for: pass --lesson")
+
+
+def grade_notebook(
+    path: Path,
+    *,
+    course: Course,
+    lesson: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    graded_copy: Path | None = None,
+) -> GradeReport:
+    """Grade the notebook at ``path``; never raises for anything the submission does."""
+    path = Path(path)
+    try:
+        submitted = notebooks.read_submission(path)
+        lesson = _lesson_for(course, submitted, path, lesson)
+    except notebooks.UngradableError as exc:
+        return _ungradable(course, lesson, str(exc))
+    source = course.source_notebook(lesson)
+    restored = notebooks.restore_cells(submitted, source)
+    outcome, verdicts = judge(course, lesson, restored.notebook, limits)
+    apply_verdicts(outcome.notebook, verdicts)
+    if graded_copy is not None:
+        nbformat.write(outcome.notebook, graded_copy)
+    report = GradeReport(
+        lesson=lesson,
+        tampering=restored.tampering,
+        incidents=outcome.incidents,
+        seconds=outcome.seconds,
+        peak_mb=outcome.peak_mb,
+    )
+    for test in notebooks.graded_tests(source):
+        verdict = verdicts[test.id]
+        message = verdict.message
+        for note in restored.tampered_tests.get(test.id, []):
+            message += f"\nnote: {note}"
+        report.tests.append(
+            TestResult(test.id, test.points if verdict.passed else 0.0, test.points, verdict.passed, message)
+        )
+    return report
+
+
+def _ungradable(course: Course, lesson: str | None, reason: str) -> GradeReport:
+    report = GradeReport(lesson=lesson if lesson in course.lessons else None, ungradable=reason)
+    if report.lesson:
+        for test in course.tests(report.lesson):
+            report.tests.append(TestResult(test.id, 0.0, test.points, False, f"not graded: {reason}"))
+    return report

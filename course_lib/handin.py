@@ -1,0 +1,207 @@
+"""What a graded notebook hands to the graders, and how the graders read it back.
+
+Grading never trusts the student's kernel. After the notebook has run, the grader appends
+one cell, built from :func:`export_namespace`, which writes the objects the lesson grades
+(models as ``.keras`` files, arrays as ``.npy``, plain answers as JSON) into a hand-in
+folder. The verdict is computed later, in a fresh process, by :class:`Handin`: it reloads
+every model with ``safe_mode`` on and recomputes everything itself. Whatever the kernel
+printed, stored or patched plays no part.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from pathlib import Path
+
+from course_lib.checks import CheckFailure, not_implemented
+
+MANIFEST = "manifest.json"
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+def export_namespace(namespace: dict, spec: dict, out: str) -> None:
+    """Write the objects named in ``spec`` from ``namespace`` into folder ``out``.
+
+    Runs inside the student's kernel, so it is self-contained (it is injected as
+    source text). ``spec`` maps a name to its kind: ``"model"``, ``"array"``,
+    ``"value"``, ``"history"``, ``"callbacks"``, ``"optimizers"`` or
+    ``["function", [[args...], ...]]``.
+    """
+    import json as _json
+    import os as _os
+
+    def plain(value):
+        """Numbers, strings, lists and dicts, with numpy scalars/arrays converted."""
+        if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+            return value.tolist()
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        return {"__class__": type(value).__name__, "repr": repr(value)[:200]}
+
+    def describe(obj):
+        """A Keras callback/optimizer: its class and settings."""
+        config = {}
+        try:
+            config = obj.get_config()
+        except Exception:  # callbacks have no get_config: read their public attributes
+            config = {k: v for k, v in vars(obj).items() if not k.startswith("_") and k != "model"}
+        return {"class": type(obj).__name__, "config": plain(config)}
+
+    def write_json(name, value):
+        with open(_os.path.join(out, name + ".json"), "w", encoding="utf-8") as handle:
+            _json.dump(plain(value), handle)
+
+    manifest = {}
+    for name, kind in spec.items():
+        if name not in namespace:
+            manifest[name] = {"status": "missing"}
+            continue
+        value = namespace[name]
+        try:
+            if kind == "model":
+                value.save(_os.path.join(out, name + ".keras"))
+            elif kind == "array":
+                import numpy as _np
+
+                _np.save(_os.path.join(out, name + ".npy"), _np.asarray(value), allow_pickle=False)
+            elif kind == "value":
+                write_json(name, value)
+            elif kind == "history":
+                history = getattr(value, "history", value)
+                params = getattr(value, "params", {})
+                write_json(name, {"history": history, "params": params})
+            elif kind in ("callbacks", "optimizers"):
+                items = value.items() if isinstance(value, dict) else enumerate(
+                    value if isinstance(value, list | tuple) else [value]
+                )
+                write_json(name, {str(k): describe(v) for k, v in items})
+            elif isinstance(kind, list) and kind[0] == "function":
+                results = []
+                for args in kind[1]:
+                    try:
+                        results.append({"args": args, "result": plain(value(*args))})
+                    except Exception as exc:
+                        results.append({"args": args, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                write_json(name, results)
+            else:
+                raise ValueError(f"unknown hand-in kind {kind!r}")
+            manifest[name] = {"status": "ok", "type": type(value).__name__}
+        except Exception as exc:
+            manifest[name] = {
+                "status": "error",
+                "type": type(value).__name__,
+                "error": f"{type(exc).__name__}: {exc}"[:300],
+            }
+    with open(_os.path.join(out, "manifest.json"), "w", encoding="utf-8") as handle:
+        _json.dump(manifest, handle)
+
+
+def export_cell_source(spec: dict, out: Path) -> str:
+    """The code of the cell the grader appends to a notebook to collect its hand-in."""
+    function = inspect.getsource(export_namespace)
+    return (
+        f"{function}\n"
+        f"export_namespace(globals(), {json.dumps(spec)!s}, {str(out)!r})\n"
+        "del export_namespace\n"
+    )
+
+
+class Handin:
+    """The hand-in folder of one graded notebook, read by the graders (never trusted blindly)."""
+
+    def __init__(self, directory: Path, execution: dict | None = None) -> None:
+        self.directory = Path(directory)
+        self.execution = execution or {}
+        self._models: dict[str, object] = {}
+        try:
+            manifest = json.loads((self.directory / MANIFEST).read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not a mapping")
+        except (OSError, ValueError):
+            manifest = {}
+        self.manifest: dict = manifest
+
+    # --- why something is missing -------------------------------------------------------------
+
+    def missing(self, name: str) -> CheckFailure:
+        """The failure saying, in plain words, why ``name`` was not handed in."""
+        entry = self.manifest.get(name) or {}
+        if entry.get("status") == "error":
+            return CheckFailure(
+                f"`{name}` could not be collected for grading",
+                found=f"a {entry.get('type', 'value')} that failed to save: {entry.get('error', '')}",
+                hint="hand in the kind of object the task asks for",
+            )
+        stopped = self.execution.get("stopped")
+        if stopped:
+            return CheckFailure(f"`{name}` is not defined: {stopped}")
+        if self.execution.get("not_implemented"):
+            return not_implemented(name)
+        failed = self.execution.get("first_error")
+        if failed:
+            return CheckFailure(
+                f"`{name}` is not defined: {failed}",
+                hint="fix that cell, then run the notebook from the top",
+            )
+        return CheckFailure(
+            f"`{name}` is not defined",
+            hint="the task asks for a variable with exactly this name",
+        )
+
+    def _path(self, name: str, suffix: str) -> Path:
+        entry = self.manifest.get(name) or {}
+        path = self.directory / f"{name}{suffix}"
+        if entry.get("status") != "ok" or not path.is_file():
+            raise self.missing(name)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CheckFailure(
+                f"`{name}` is too large to grade",
+                found=f"{path.stat().st_size / 1e6:.0f} MB",
+                expected=f"at most {MAX_FILE_BYTES / 1e6:.0f} MB",
+            )
+        return path
+
+    # --- typed readers ------------------------------------------------------------------------
+
+    def model(self, name: str = "model"):
+        """The named Keras model, reloaded from its file with ``safe_mode`` on."""
+        if name not in self._models:
+            path = self._path(name, ".keras")
+            import keras
+
+            try:
+                self._models[name] = keras.saving.load_model(path, safe_mode=True, compile=True)
+            except Exception as exc:  # noqa: BLE001 - any reason a file won't load is the student's
+                raise CheckFailure(
+                    f"`{name}` could not be reloaded for grading",
+                    found=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}",
+                    hint="use only built-in Keras layers (no Lambda or custom classes)",
+                ) from None
+        return self._models[name]
+
+    def array(self, name: str):
+        """The named array (no pickles)."""
+        import numpy as np
+
+        try:
+            return np.load(self._path(name, ".npy"), allow_pickle=False)
+        except ValueError as exc:
+            raise CheckFailure(
+                f"`{name}`: not a numeric array",
+                found=str(exc).splitlines()[0][:200],
+                hint="hand in a NumPy array of numbers",
+            ) from None
+
+    def value(self, name: str):
+        """A plain answer (number, string, list, dict) or a JSON record of history/settings."""
+        path = self._path(name, ".json")
+        try:
+            return json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda c: math.nan)
+        except ValueError:
+            raise CheckFailure(f"`{name}` could not be read back", hint="hand in plain values") from None

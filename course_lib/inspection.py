@@ -1,0 +1,352 @@
+"""Turn a Keras model into plain records that graders and self-checks compare.
+
+* :func:`layer_records` — one :class:`LayerRecord` per computing layer, with a separate
+  ``Activation``/``ReLU``/``Softmax`` layer folded into the layer before it, so
+  ``Dense(10, activation="relu")`` and ``Dense(10)`` + ``Activation("relu")`` compare equal.
+* :func:`diff_layers` — aligns an expected and a found sequence and lists every difference.
+* :func:`compile_settings` — loss, optimizer and metrics as canonical names, whatever
+  spelling (``"mse"``, ``"mean_squared_error"``, ``keras.losses.MeanSquaredError()``) was used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, fields
+
+# Attributes compared when the expected record states them (None = "don't care").
+_COMPARED = (
+    "units",
+    "activation",
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "pool_size",
+    "rate",
+    "target_shape",
+)
+
+_ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU"}
+_TYPE_ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "MaxPool1D": "MaxPooling1D"}
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """One computing layer, as the course talks about it."""
+
+    type: str
+    units: int | None = None
+    activation: str | None = None
+    filters: int | None = None
+    kernel_size: tuple[int, ...] | None = None
+    strides: tuple[int, ...] | None = None
+    padding: str | None = None
+    pool_size: tuple[int, ...] | None = None
+    rate: float | None = None
+    target_shape: tuple[int, ...] | None = None
+    input_shape: tuple[int | None, ...] | None = field(default=None, compare=False)
+    params: int | None = field(default=None, compare=False)
+    output_shape: tuple[int | None, ...] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _TYPE_ALIASES.get(self.type, self.type))
+        for name in ("kernel_size", "strides", "pool_size"):
+            value = getattr(self, name)
+            if isinstance(value, int):
+                object.__setattr__(self, name, (value, value))
+            elif value is not None:
+                object.__setattr__(self, name, tuple(value))
+
+    def describe(self) -> str:
+        """``Dense(units=10, activation="relu")`` with only the attributes that are set."""
+        parts = []
+        for name in _COMPARED:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            parts.append(f'{name}="{value}"' if isinstance(value, str) else f"{name}={value}")
+        return f"{self.type}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class LayerDiff:
+    """One difference between the expected and the found layers."""
+
+    kind: str  # "type", an attribute name, "missing" or "extra"
+    summary: str
+    expected: str
+    found: str
+    default_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class CompileSettings:
+    """Compile configuration as canonical names."""
+
+    loss: str | None
+    optimizer: str | None
+    metrics: tuple[str, ...]
+    optimizer_config: dict
+
+
+def layer_records(model) -> list[LayerRecord]:
+    """The model's computing layers as records, activation layers folded in."""
+    records: list[LayerRecord] = []
+    for layer in _flat_layers(model):
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        if kind in _ACTIVATION_LAYERS and records and records[-1].activation in (None, "linear"):
+            records[-1] = _replace(records[-1], activation=_activation_of(layer), params=None)
+            continue
+        records.append(_record(layer))
+    return records
+
+
+def _flat_layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers") and type(layer).__name__ in {"Sequential", "Functional"}:
+            yield from _flat_layers(layer)
+        else:
+            yield layer
+
+
+def _replace(record: LayerRecord, **changes) -> LayerRecord:
+    values = {f.name: getattr(record, f.name) for f in fields(record)}
+    values.update(changes)
+    return LayerRecord(**values)
+
+
+def _activation_of(layer) -> str:
+    kind = type(layer).__name__
+    if kind == "Activation":
+        return _activation_name(layer.get_config().get("activation"))
+    return {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu", "ELU": "elu", "PReLU": "prelu"}[kind]
+
+
+def _activation_name(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("config", value.get("class_name"))
+    if callable(value):
+        value = getattr(value, "__name__", str(value))
+    return str(value).lower()
+
+
+def _record(layer) -> LayerRecord:
+    config = layer.get_config()
+    kind = type(layer).__name__
+    values: dict = {"type": kind}
+    if "units" in config:
+        values["units"] = int(config["units"])
+    if "filters" in config:
+        values["filters"] = int(config["filters"])
+    if "activation" in config:
+        values["activation"] = _activation_name(config["activation"])
+    for name in ("kernel_size", "strides", "pool_size"):
+        if config.get(name) is not None and kind not in _ACTIVATION_LAYERS:
+            values[name] = tuple(config[name]) if not isinstance(config[name], int) else config[name]
+    if "padding" in config and isinstance(config["padding"], str):
+        values["padding"] = config["padding"]
+    if kind == "Dropout":
+        values["rate"] = float(config["rate"])
+    if kind == "Reshape":
+        values["target_shape"] = tuple(config["target_shape"])
+    try:
+        values["params"] = int(layer.count_params())
+    except ValueError:  # an unbuilt layer has no weights yet
+        values["params"] = None
+    try:
+        values["output_shape"] = tuple(layer.output.shape)
+    except (AttributeError, ValueError):
+        values["output_shape"] = None
+    return LayerRecord(**values)
+
+
+def input_shape(model) -> tuple[int | None, ...] | None:
+    """The per-sample input shape (batch dimension dropped), or None if never built."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs:
+        return None
+    return tuple(inputs[0].shape[1:])
+
+
+def count_params(model) -> int:
+    """All parameters, trainable or not, counted from the weights themselves."""
+    import numpy as np
+
+    return int(sum(int(np.prod(w.shape)) for w in model.weights))
+
+
+def diff_layers(expected, found) -> list[LayerDiff]:
+    """Every difference between two record sequences, aligned by layer type."""
+    diffs: list[LayerDiff] = []
+    matcher = difflib.SequenceMatcher(
+        a=[r.type for r in expected], b=[r.type for r in found], autojunk=False
+    )
+    total = len(found)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for offset in range(i2 - i1):
+                diffs.extend(_attribute_diffs(expected[i1 + offset], found[j1 + offset], j1 + offset, total))
+            continue
+        if tag == "replace" and (i2 - i1) == (j2 - j1):
+            for offset in range(i2 - i1):
+                want, got = expected[i1 + offset], found[j1 + offset]
+                diffs.append(
+                    LayerDiff(
+                        "type",
+                        f"{_position_name(i1 + offset, len(expected))}: wrong layer type",
+                        want.describe(),
+                        f"{got.describe()}   (layer {j1 + offset + 1} of {total})",
+                    )
+                )
+            continue
+        for index in range(i1, i2):
+            diffs.append(
+                LayerDiff(
+                    "missing",
+                    f"missing layer: {expected[index].type}",
+                    expected[index].describe(),
+                    "no such layer at this position" if total else "a model with no layers",
+                    "add the layer the task asks for, in the order it gives",
+                )
+            )
+        for index in range(j1, j2):
+            diffs.append(
+                LayerDiff(
+                    "extra",
+                    f"unexpected layer: {found[index].type}",
+                    "no layer here",
+                    f"{found[index].describe()}   (layer {index + 1} of {total})",
+                    "the task does not ask for this layer",
+                )
+            )
+    return diffs
+
+
+def _position_name(index: int, length: int) -> str:
+    return "output layer" if index == length - 1 else f"layer {index + 1}"
+
+
+def _attribute_diffs(want: LayerRecord, got: LayerRecord, index: int, total: int) -> list[LayerDiff]:
+    diffs = []
+    for name in _COMPARED:
+        wanted = getattr(want, name)
+        if wanted is None:
+            continue
+        value = getattr(got, name)
+        if name == "activation":
+            wanted, value = (wanted or "linear"), (value or "linear")
+        if wanted != value:
+            where = "output layer" if index == total - 1 else f"layer {index + 1} ({got.type})"
+            diffs.append(
+                LayerDiff(
+                    name,
+                    f"{where}: wrong {name.replace('_', ' ')}",
+                    want.describe(),
+                    f"{got.describe()}   (layer {index + 1} of {total})",
+                )
+            )
+    return diffs
+
+
+# --- compile settings -------------------------------------------------------------------------
+
+_LOSSES = {
+    "mse": "mean_squared_error",
+    "meansquarederror": "mean_squared_error",
+    "mean_squared_error": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "meanabsoluteerror": "mean_absolute_error",
+    "mean_absolute_error": "mean_absolute_error",
+    "binarycrossentropy": "binary_crossentropy",
+    "binary_crossentropy": "binary_crossentropy",
+    "categoricalcrossentropy": "categorical_crossentropy",
+    "categorical_crossentropy": "categorical_crossentropy",
+    "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
+    "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+    "huber": "huber",
+}
+
+_METRICS = {
+    "mae": "mean_absolute_error",
+    "meanabsoluteerror": "mean_absolute_error",
+    "mean_absolute_error": "mean_absolute_error",
+    "mse": "mean_squared_error",
+    "meansquarederror": "mean_squared_error",
+    "mean_squared_error": "mean_squared_error",
+    "rootmeansquarederror": "root_mean_squared_error",
+    "root_mean_squared_error": "root_mean_squared_error",
+    "acc": "accuracy",
+    "accuracy": "accuracy",
+    "binaryaccuracy": "accuracy",
+    "binary_accuracy": "accuracy",
+    "categoricalaccuracy": "accuracy",
+    "categorical_accuracy": "accuracy",
+    "sparsecategoricalaccuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+}
+
+
+def _name_of(entry) -> str | None:
+    """A serialised loss/metric/optimizer entry (string, dict or object) → a lowercase name."""
+    if entry is None:
+        return None
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        if entry.get("class_name") == "function":
+            return str(entry.get("config"))
+        return str(entry.get("class_name"))
+    if callable(entry) and hasattr(entry, "__name__"):
+        return entry.__name__
+    return type(entry).__name__
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z_]", "", name.lower())
+
+
+def normalise_loss(entry) -> str | None:
+    """``"mse"``, ``MeanSquaredError()``, ``{"class_name": ...}`` → ``"mean_squared_error"``."""
+    name = _name_of(entry)
+    if name is None:
+        return None
+    key = _key(name)
+    return _LOSSES.get(key, _LOSSES.get(key.replace("_", ""), key))
+
+
+def normalise_optimizer(entry) -> str | None:
+    """``"adam"``, ``"Adam"``, ``keras.optimizers.Adam(...)`` → ``"adam"``."""
+    name = _name_of(entry)
+    return None if name is None else _key(name).replace("_", "")
+
+
+def normalise_metric(entry, *, loss: str | None = None) -> str:
+    """``"mae"``, ``MeanAbsoluteError()`` → ``"mean_absolute_error"``; accuracy variants → ``"accuracy"``."""
+    key = _key(_name_of(entry) or "")
+    return _METRICS.get(key, _METRICS.get(key.replace("_", ""), key))
+
+
+def compile_settings(model) -> CompileSettings | None:
+    """The model's compile settings as canonical names, or None if never compiled."""
+    config = model.get_compile_config() if getattr(model, "compiled", False) else None
+    if not config:
+        return None
+    metrics = config.get("metrics") or []
+    if isinstance(metrics, dict):  # per-output metrics: flatten
+        metrics = [m for value in metrics.values() for m in (value if isinstance(value, list) else [value])]
+    optimizer = config.get("optimizer")
+    optimizer_config = optimizer.get("config", {}) if isinstance(optimizer, dict) else {}
+    return CompileSettings(
+        loss=normalise_loss(config.get("loss")),
+        optimizer=normalise_optimizer(optimizer),
+        metrics=tuple(normalise_metric(m) for m in metrics if m is not None),
+        optimizer_config=dict(optimizer_config),
+    )

@@ -1,0 +1,268 @@
+"""Reading submitted notebooks safely and restoring the instructor's cells in them.
+
+A submission is untrusted: it may be empty, not UTF-8, not JSON, not nbformat 4, or
+edited where it should not be. :func:`read_submission` turns every such case into an
+:class:`UngradableError` with a plain reason. :func:`restore_cells` rebuilds the
+notebook to grade from the instructor's source: read-only and grade cells come from the
+source (whatever the student did to them), answer cells and the student's own extra
+cells from the submission, and every liberty taken is reported in plain words.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+
+
+class UngradableError(Exception):
+    """The file cannot be graded at all; the message says why, in plain words."""
+
+
+def read_submission(path: Path) -> nbformat.NotebookNode:
+    """The notebook at ``path``, or :class:`UngradableError` saying what is wrong with it."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UngradableError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if size == 0:
+        raise UngradableError(f"{path.name} is an empty file, not a notebook")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise UngradableError(
+            f"{path.name} is {size / 2**20:.0f} MB; notebooks over "
+            f"{MAX_NOTEBOOK_BYTES / 2**20:.0f} MB are not graded (clear the outputs and resubmit)"
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UngradableError(
+            f"{path.name} is not UTF-8 text (byte {exc.start}); it is not a saved Jupyter notebook"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UngradableError(
+            f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "the file is damaged or not a notebook"
+        ) from None
+    if not isinstance(data, dict) or "cells" not in data:
+        raise UngradableError(f"{path.name} is JSON but not a Jupyter notebook (no cells)")
+    if data.get("nbformat") != 4:
+        raise UngradableError(
+            f"{path.name} is in notebook format {data.get('nbformat')!r}; only format 4 "
+            "(any current Jupyter) can be graded: open and save it in Jupyter"
+        )
+    try:
+        notebook = nbformat.from_dict(data)
+        nbformat.validate(notebook)
+    except (nbformat.ValidationError, ValueError, TypeError, KeyError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UngradableError(f"{path.name} is not a valid notebook: {message[:200]}") from None
+    return notebook
+
+
+def nbgrader_meta(cell) -> dict:
+    """The cell's nbgrader metadata (empty dict if none or malformed)."""
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id(cell) -> str | None:
+    value = nbgrader_meta(cell).get("grade_id")
+    return value if isinstance(value, str) and value else None
+
+
+def is_answer(cell) -> bool:
+    """A cell the student writes (solution), but not a manually graded one."""
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_test(cell) -> bool:
+    """An autograded test cell: grade, not solution."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution") and cell.get("cell_type") == "code"
+
+
+@dataclass(frozen=True)
+class GradedTest:
+    """One grade cell of the instructor's source: its id and points."""
+
+    id: str
+    points: float
+
+
+def graded_tests(source: nbformat.NotebookNode) -> list[GradedTest]:
+    """The source notebook's grade cells, in order."""
+    return [
+        GradedTest(grade_id(cell), float(nbgrader_meta(cell).get("points", 0)))
+        for cell in source.cells
+        if is_test(cell)
+    ]
+
+
+def cell_ids(notebook) -> set[str]:
+    return {gid for cell in notebook.get("cells", []) if (gid := grade_id(cell))}
+
+
+@dataclass
+class Restored:
+    """The notebook to grade and what the student changed that they should not have."""
+
+    notebook: nbformat.NotebookNode
+    tampering: list[str] = field(default_factory=list)
+    tampered_tests: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, text: str, test: str | None = None) -> None:
+        self.tampering.append(text)
+        if test:
+            self.tampered_tests.setdefault(test, []).append(text)
+
+
+def _same_source(a, b) -> bool:
+    return "\n".join(line.rstrip() for line in str(a).strip().splitlines()) == "\n".join(
+        line.rstrip() for line in str(b).strip().splitlines()
+    )
+
+
+_META_KEYS = ("grade", "solution", "locked", "points", "grade_id", "task")
+
+
+def _meta_changes(student: dict, source: dict) -> list[str]:
+    changes = []
+    for key in _META_KEYS:
+        if student.get(key) != source.get(key):
+            changes.append(f"{key} {source.get(key)!r} → {student.get(key)!r}")
+    return changes
+
+
+def restore_cells(submitted: nbformat.NotebookNode, source: nbformat.NotebookNode) -> Restored:
+    """Rebuild the notebook to grade: the instructor's cells from ``source``, answers from ``submitted``."""
+    source_ids = [grade_id(cell) for cell in source.cells]
+    known = {gid for gid in source_ids if gid}
+    by_id: dict[str, nbformat.NotebookNode] = {}
+    attached: dict[str | None, list] = {None: []}
+    seen_order: list[str] = []
+    anchor: str | None = None
+    result = Restored(notebook=copy.deepcopy(source))
+
+    for cell in submitted.cells:
+        gid = grade_id(cell)
+        if gid in known:
+            if gid in by_id:
+                result.note(f"cell `{gid}` appears more than once; only one copy counts", _test_of(source, gid))
+                continue
+            by_id[gid] = cell
+            seen_order.append(gid)
+            anchor = gid
+            attached.setdefault(gid, [])
+            continue
+        extra = copy.deepcopy(cell)
+        if gid or nbgrader_meta(cell):
+            result.note(f"cell `{gid or '?'}` is not part of this lesson; it ran as ordinary code")
+            extra.metadata.pop("nbgrader", None)
+        attached.setdefault(anchor, []).append(extra)
+
+    expected_order = [gid for gid in source_ids if gid in by_id]
+    if seen_order != expected_order:
+        moved = [a for a, b in zip(seen_order, expected_order, strict=False) if a != b]
+        result.note(
+            "cells were moved (" + ", ".join(f"`{gid}`" for gid in moved[:3]) + "); "
+            "the original order was used"
+        )
+
+    cells = list(attached.get(None, []))
+    for source_cell in source.cells:
+        gid = grade_id(source_cell)
+        student_cell = by_id.get(gid) if gid else None
+        if gid and is_answer(source_cell):
+            cells.append(_answer_cell(source_cell, student_cell, result))
+        else:
+            cells.append(_protected_cell(source_cell, student_cell, result, source))
+        cells.extend(attached.get(gid, []) if gid else [])
+    result.notebook.cells = cells
+    return result
+
+
+def _test_of(source, gid: str) -> str | None:
+    for cell in source.cells:
+        if grade_id(cell) == gid and is_test(cell):
+            return gid
+    return None
+
+
+def _answer_cell(source_cell, student_cell, result: Restored):
+    gid = grade_id(source_cell)
+    cell = copy.deepcopy(source_cell)
+    cell.outputs = [] if cell.cell_type == "code" else cell.get("outputs")
+    if cell.cell_type != "code":
+        cell.pop("outputs", None)
+    if student_cell is None:
+        result.note(f"answer cell `{gid}` was deleted; it counts as not answered")
+        cell.source = 'raise NotImplementedError("this answer cell was deleted")'
+        return cell
+    cell.source = student_cell.get("source", "")
+    changes = _meta_changes(nbgrader_meta(student_cell), nbgrader_meta(source_cell))
+    if changes:
+        result.note(f"nbgrader metadata of `{gid}` was changed ({'; '.join(changes)}); the original was used")
+    return cell
+
+
+def _protected_cell(source_cell, student_cell, result: Restored, source):
+    gid = grade_id(source_cell)
+    test = gid if is_test(source_cell) else None
+    kind = "grade cell" if test else "read-only cell"
+    cell = copy.deepcopy(source_cell)
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
+    if gid is None:
+        return cell
+    if student_cell is None:
+        result.note(f"{kind} `{gid}` was deleted; the original was restored", test)
+        return cell
+    if student_cell.get("cell_type") != source_cell.cell_type or not _same_source(
+        student_cell.get("source", ""), _released_source(source_cell)
+    ):
+        result.note(f"{kind} `{gid}` was edited; the original was used", test)
+    changes = _meta_changes(nbgrader_meta(student_cell), nbgrader_meta(source_cell))
+    if changes:
+        result.note(
+            f"nbgrader metadata of `{gid}` was changed ({'; '.join(changes)}); the original was used", test
+        )
+    return cell
+
+
+def _released_source(source_cell) -> str:
+    """What the student's copy of a protected cell should read (hidden tests removed)."""
+    text = str(source_cell.get("source", ""))
+    if "### BEGIN HIDDEN TESTS" not in text:
+        return text
+    kept, hidden = [], False
+    for line in text.splitlines():
+        if line.strip().startswith("### BEGIN HIDDEN TESTS"):
+            hidden = True
+        elif line.strip().startswith("### END HIDDEN TESTS"):
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def detect_lesson(notebook, id_sets: dict[str, set[str]]) -> tuple[str | None, dict[str, float]]:
+    """The lesson whose cell ids best match the notebook's, with every lesson's overlap."""
+    ids = cell_ids(notebook)
+    overlaps = {
+        lesson: (len(ids & lesson_ids) / len(lesson_ids) if lesson_ids else 0.0)
+        for lesson, lesson_ids in id_sets.items()
+    }
+    best = max(overlaps, key=overlaps.get, default=None)
+    if best is None or overlaps[best] == 0:
+        return None, overlaps
+    return best, overlaps

@@ -1,0 +1,99 @@
+"""Watching process trees from the outside: memory, time, and killing them."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+import psutil
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and all its descendants."""
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.Error:
+        return
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
+@dataclass
+class Finished:
+    """How a watched command ended."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+    reason: str | None  # None, "timeout" or "memory"
+    seconds: float
+    peak_mb: int
+
+
+def run_watched(
+    cmd: list[str],
+    *,
+    timeout: float,
+    memory_mb: int,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> Finished:
+    """Run ``cmd``; kill its whole tree past ``timeout`` seconds or ``memory_mb`` resident memory."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True,
+        errors="replace", start_new_session=True,
+    )
+    state = {"reason": None, "peak": 0}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            rss = tree_rss(proc.pid)
+            state["peak"] = max(state["peak"], rss)
+            if rss > memory_mb * 2**20:
+                state["reason"] = "memory"
+                kill_tree(proc.pid)
+                return
+            if time.monotonic() - started > timeout:
+                state["reason"] = "timeout"
+                kill_tree(proc.pid)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        stdout, stderr = proc.communicate()
+    finally:
+        done.set()
+        watcher.join()
+    return Finished(
+        proc.returncode,
+        stdout,
+        stderr,
+        state["reason"],
+        round(time.monotonic() - started, 2),
+        round(state["peak"] / 2**20),
+    )

@@ -1,0 +1,70 @@
+"""pytest plugin for the hidden graders: the ``handin`` fixture and one recorded verdict per test.
+
+A test's verdict is its pass/fail only (never printed text). Its message is the
+:class:`~course_lib.checks.CheckFailure` text, or a plain note when the student's model
+made the grader itself fail (for example a wrong input shape).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from course_lib.checks import CheckFailure
+from course_lib.handin import Handin
+
+_results: dict[str, dict] = {}
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("course verdict")
+    group.addoption("--handin", help="hand-in folder written by the graded notebook")
+    group.addoption("--execution", help="JSON file: how the notebook's execution went")
+    group.addoption("--verdict-out", help="where to write the verdicts (JSON)")
+
+
+@pytest.fixture(scope="session")
+def handin(pytestconfig) -> Handin:
+    """The graded notebook's hand-in."""
+    folder = pytestconfig.getoption("--handin")
+    if not folder:
+        pytest.fail("the graders need --handin")
+    execution_file = pytestconfig.getoption("--execution")
+    execution = json.loads(Path(execution_file).read_text(encoding="utf-8")) if execution_file else {}
+    return Handin(Path(folder), execution)
+
+
+def _test_id(item) -> str:
+    return item.name.split("[")[0].removeprefix("test_")
+
+
+def _message(excinfo) -> str:
+    error = excinfo.value
+    if isinstance(error, CheckFailure):
+        return error.render()
+    text = str(error).strip().splitlines()
+    detail = text[0][:200] if text else ""
+    return f"could not be graded: your code made the grader fail ({type(error).__name__}: {detail})"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    test_id = _test_id(item)
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        if report.passed:
+            _results[test_id] = {"passed": True, "message": "passed"}
+        else:
+            message = _message(call.excinfo) if call.excinfo else "failed"
+            _results[test_id] = {"passed": False, "message": message}
+
+
+def pytest_sessionfinish(session) -> None:
+    out = session.config.getoption("--verdict-out")
+    if out:
+        tmp = Path(f"{out}.tmp")
+        tmp.write_text(json.dumps(_results), encoding="utf-8")
+        tmp.replace(out)
