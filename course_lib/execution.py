@@ -239,7 +239,9 @@ class _Runner:
         timer.start()
         current: int | str | None = None
         try:
-            with client.setup_kernel():
+            with open(self.kernel.private / "kernel.log", "ab") as log, client.setup_kernel(
+                stdout=log, stderr=log
+            ):
                 for index in code_cells[start_at:]:
                     cell = self.notebook.cells[index]
                     if index in skip:
@@ -253,7 +255,11 @@ class _Runner:
                         return None
                 current = "export"
                 client.timeout = EXPORT_TIMEOUT
-                client.execute_cell(export_cell, len(self.notebook.cells))
+                self.notebook.cells.append(export_cell)
+                try:
+                    client.execute_cell(export_cell, len(self.notebook.cells) - 1)
+                finally:
+                    self.notebook.cells.pop()
                 self._check_export(export_cell)
                 return None
         except DeadKernelError:

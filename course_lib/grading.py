@@ -43,8 +43,17 @@ def judge(
             lesson_files=course.lesson_files(lesson),
             lesson_dir=course.source_dir / lesson,
         )
+        answers = {
+            notebooks.grade_id(cell): str(cell.source)
+            for cell in notebook.cells
+            if notebooks.is_answer(cell) and notebooks.grade_id(cell)
+        }
         verdicts = run_verdict(
-            course.grader_path(lesson), handin_dir, outcome.as_dict(), [t.id for t in tests], limits
+            course.grader_path(lesson),
+            handin_dir,
+            {**outcome.as_dict(), "answers": answers},
+            [t.id for t in tests],
+            limits,
         )
     return outcome, verdicts
 

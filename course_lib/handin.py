@@ -154,6 +154,10 @@ class Handin:
             hint="the task asks for a variable with exactly this name",
         )
 
+    def answer_source(self, grade_id: str) -> str:
+        """The code of the student's answer cell ``grade_id`` (recorded by the grader, not the kernel)."""
+        return str((self.execution.get("answers") or {}).get(grade_id, ""))
+
     def _path(self, name: str, suffix: str) -> Path:
         entry = self.manifest.get(name) or {}
         path = self.directory / f"{name}{suffix}"

@@ -60,7 +60,7 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
             "(any current Jupyter) can be graded: open and save it in Jupyter"
         )
     try:
-        notebook = nbformat.from_dict(data)
+        notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
     except (nbformat.ValidationError, ValueError, TypeError, KeyError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -200,9 +200,9 @@ def _test_of(source, gid: str) -> str | None:
 def _answer_cell(source_cell, student_cell, result: Restored):
     gid = grade_id(source_cell)
     cell = copy.deepcopy(source_cell)
-    cell.outputs = [] if cell.cell_type == "code" else cell.get("outputs")
-    if cell.cell_type != "code":
-        cell.pop("outputs", None)
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
     if student_cell is None:
         result.note(f"answer cell `{gid}` was deleted; it counts as not answered")
         cell.source = 'raise NotImplementedError("this answer cell was deleted")'
@@ -227,8 +227,10 @@ def _protected_cell(source_cell, student_cell, result: Restored, source):
     if student_cell is None:
         result.note(f"{kind} `{gid}` was deleted; the original was restored", test)
         return cell
-    if student_cell.get("cell_type") != source_cell.cell_type or not _same_source(
-        student_cell.get("source", ""), _released_source(source_cell)
+    student_source = student_cell.get("source", "")
+    if student_cell.get("cell_type") != source_cell.cell_type or not (
+        _same_source(student_source, _released_source(source_cell))
+        or _same_source(student_source, source_cell.source)
     ):
         result.note(f"{kind} `{gid}` was edited; the original was used", test)
     changes = _meta_changes(nbgrader_meta(student_cell), nbgrader_meta(source_cell))

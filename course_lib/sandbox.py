@@ -59,9 +59,12 @@ def python_read_only_paths() -> list[str]:
 
 def _write_status(path: str, status: dict) -> None:
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(status, handle)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(status, handle)
+        os.replace(tmp, path)
+    except OSError:  # the grader already cleaned up: nobody is listening any more
+        pass
 
 
 def _confine_and_exec(config: SandboxConfig, kernel_argv: list[str]) -> None:

@@ -1,0 +1,45 @@
+"""The one call a hidden grade cell makes.
+
+Every grade cell of a source notebook reads, between nbgrader's hidden-test markers::
+
+    from course_lib.graded import hidden_test; hidden_test("01_regression", "architecture")
+
+so the released notebook and the feedback have nothing to reveal. What the call does:
+
+* under ``course grade``/``nbgrader autograde`` (``COURSE_GRADING=1`` in the confined
+  kernel) nothing: the verdict is computed afterwards, outside the kernel, and replaces
+  this cell's output;
+* anywhere else (an instructor running the source notebook in Jupyter) it hands in the
+  current namespace and runs that one grader in a fresh process, raising on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class HiddenTestFailed(AssertionError):
+    """A hidden test failed when run from inside a notebook."""
+
+
+def hidden_test(lesson: str, test_id: str) -> None:
+    """Grade ``test_id`` of ``lesson`` (see the module docstring for where)."""
+    if os.environ.get("COURSE_GRADING") == "1":
+        print("graded outside the notebook")
+        return
+    import __main__
+
+    from course_lib.course import Course
+    from course_lib.handin import export_namespace
+    from course_lib.settings import DEFAULT_LIMITS
+    from course_lib.verdict import run_verdict
+
+    course = Course.find()
+    with tempfile.TemporaryDirectory(prefix="course-selfgrade-") as tmp:
+        export_namespace(vars(__main__), course.handin_spec(lesson), tmp)
+        verdict = run_verdict(course.grader_path(lesson), Path(tmp), {}, [test_id], DEFAULT_LIMITS)[test_id]
+    if not verdict.passed:
+        raise HiddenTestFailed(verdict.message)
+    print(f"✔ {test_id}: {verdict.message}")

@@ -1,0 +1,117 @@
+"""Release lessons with nbgrader, then prove the release leaks nothing.
+
+:func:`release_lesson` runs ``nbgrader generate_assignment`` into ``release/`` and then
+:func:`scan_release`, which fails loudly if a released file contains solution code,
+hidden-test code, outputs, or anything naming the hidden graders.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from course_lib.course import Course
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+# Words that would point a student at the hidden graders.
+GRADER_WORDS = ("autograder", "hidden_test", "course_lib.graded", "HANDIN", "verdict")
+
+
+class ReleaseError(Exception):
+    """nbgrader failed, or the release leaks something."""
+
+
+@dataclass(frozen=True)
+class Leak:
+    path: Path
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.what}"
+
+
+def _regions(text: str, begin: str, end: str) -> tuple[list[str], list[str]]:
+    """Lines inside ``### BEGIN``…``### END`` regions, and lines outside them."""
+    inside, outside, active = [], [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(f"### {begin}"):
+            active = True
+        elif stripped.startswith(f"### {end}"):
+            active = False
+        elif active:
+            inside.append(stripped)
+        else:
+            outside.append(stripped)
+    return inside, outside
+
+
+def _secret_lines(source: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
+    """Solution lines and hidden-test lines that appear nowhere else in the source notebook."""
+    solution, hidden, public = set(), set(), set()
+    for cell in source.cells:
+        text = str(cell.source)
+        sol_in, sol_out = _regions(text, "BEGIN SOLUTION", "END SOLUTION")
+        hid_in, _ = _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        solution.update(sol_in)
+        hidden.update(hid_in)
+        public.update(line for line in sol_out if not line.startswith("###"))
+    meaningful = {line for line in solution | hidden if len(line) > 3 and not line.startswith("#")}
+    return (solution & meaningful) - public, (hidden & meaningful) - public
+
+
+def scan_release(course: Course, lesson: str) -> list[Leak]:
+    """Everything in ``release/<lesson>`` that a student must not see."""
+    leaks: list[Leak] = []
+    folder = course.release_dir / lesson
+    notebook_path = course.release_notebook_path(lesson)
+    if not notebook_path.is_file():
+        return [Leak(notebook_path, "the released notebook is missing")]
+    solution, hidden = _secret_lines(course.source_notebook(lesson))
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(course.root)
+        if "autograder" in path.parts or path.name.startswith("test_") or path.name == "conftest.py":
+            leaks.append(Leak(rel, "a grader file was released"))
+            continue
+        if path.suffix == ".ipynb":
+            leaks.extend(_scan_notebook(path, rel, solution, hidden))
+        elif path.suffix in {".py", ".txt", ".md", ".json", ".cfg", ".toml"}:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            leaks.extend(Leak(rel, f"mentions {w!r}") for w in GRADER_WORDS if w in text)
+    return leaks
+
+
+def _scan_notebook(path: Path, rel: Path, solution: set[str], hidden: set[str]) -> list[Leak]:
+    leaks = []
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        where = f"cell {index + 1}"
+        text = str(cell.source)
+        lines = {line.strip() for line in text.splitlines()}
+        for marker in MARKERS:
+            if marker in text:
+                leaks.append(Leak(rel, f"{where} still has a '{marker}' marker"))
+        leaks.extend(Leak(rel, f"{where} contains solution code: {line!r}") for line in sorted(lines & solution))
+        leaks.extend(Leak(rel, f"{where} contains hidden-test code: {line!r}") for line in sorted(lines & hidden))
+        leaks.extend(Leak(rel, f"{where} mentions {w!r}") for w in GRADER_WORDS if w in text)
+        if cell.cell_type == "code" and cell.get("outputs"):
+            leaks.append(Leak(rel, f"{where} has outputs (they may show solution results)"))
+    return leaks
+
+
+def release_lesson(course: Course, lesson: str) -> list[Leak]:
+    """Run nbgrader's generate_assignment for ``lesson``, then scan the release."""
+    course.check_lesson(lesson)
+    cmd = [
+        sys.executable, "-m", "nbgrader", "generate_assignment", lesson,
+        "--force", "--CourseDirectory.root=" + str(course.root),
+    ]
+    done = subprocess.run(cmd, cwd=course.root, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        raise ReleaseError(f"nbgrader generate_assignment {lesson} failed:\n{tail}")
+    return scan_release(course, lesson)
