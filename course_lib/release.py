@@ -7,6 +7,7 @@ hidden-test code, outputs, or anything naming the hidden graders.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -103,6 +104,13 @@ def _scan_notebook(path: Path, rel: Path, solution: set[str], hidden: set[str]) 
     return leaks
 
 
+def venv_env() -> dict[str, str]:
+    """The environment with this interpreter's scripts first on PATH (nbgrader runs `alembic`)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
 def release_lesson(course: Course, lesson: str) -> list[Leak]:
     """Run nbgrader's generate_assignment for ``lesson``, then scan the release."""
     course.check_lesson(lesson)
@@ -110,7 +118,7 @@ def release_lesson(course: Course, lesson: str) -> list[Leak]:
         sys.executable, "-m", "nbgrader", "generate_assignment", lesson,
         "--force", "--CourseDirectory.root=" + str(course.root),
     ]
-    done = subprocess.run(cmd, cwd=course.root, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=course.root, capture_output=True, text=True, env=venv_env())
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
         raise ReleaseError(f"nbgrader generate_assignment {lesson} failed:\n{tail}")
