@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -293,3 +294,86 @@ def check_at_least(what: str, value: float, limit: float, *, unit: str = "", hin
             found=f"{value:.4g}{unit}",
             hint=hint,
         )
+
+
+# --- lessons 02/03 ---
+
+
+@contextmanager
+def about(label: str):
+    """Prefix the summary of any failure raised inside with ``label`` (e.g. the model's name)."""
+    __tracebackhide__ = True
+    try:
+        yield
+    except CheckFailure as exc:
+        context = f"{label} › {exc.context}" if exc.context else label
+        raise CheckFailure(exc.what, exc.expected, exc.found, exc.hint, context=context) from None
+
+
+def check_labels(
+    name: str, value, n_rows: int, *, n_classes: int | None = None, hint: str | None = None
+) -> np.ndarray:
+    """Predicted class labels: integers of shape ``(n_rows,)``, in ``range(n_classes)`` if given."""
+    __tracebackhide__ = True
+    array = np.asarray(value)
+    if array.shape != (n_rows,):
+        raise CheckFailure(
+            f"`{name}`: wrong shape",
+            expected=f"one label per test row: {_fmt_shape((n_rows,))}",
+            found=_fmt_shape(array.shape),
+            hint=hint
+            or "flatten the predictions (.ravel()) or take argmax(axis=1): one label per row",
+        )
+    if not np.issubdtype(array.dtype, np.integer):
+        raise CheckFailure(
+            f"`{name}`: not integer labels",
+            expected="an integer array such as int64",
+            found=f"dtype {array.dtype}",
+            hint="labels are whole numbers: convert with .astype(\"int64\") "
+            "(probabilities must first be turned into labels)",
+        )
+    if n_classes is not None and array.size and (array.min() < 0 or array.max() >= n_classes):
+        raise CheckFailure(
+            f"`{name}`: labels out of range",
+            expected=f"labels 0 … {n_classes - 1}",
+            found=f"labels {int(array.min())} … {int(array.max())}",
+        )
+    return array
+
+
+def check_optimizer(name: str, record, kind: str, **settings) -> None:
+    """A handed-in optimizer record (``{"class": ..., "config": {...}}``) matches ``kind``.
+
+    Every setting in ``settings`` must match too.
+
+    Floats are compared with a relative tolerance (Keras stores learning rates as float32).
+    """
+    __tracebackhide__ = True
+    if not isinstance(record, dict) or "class" not in record:
+        raise CheckFailure(
+            f"`{name}`: not an optimizer object",
+            expected=f"keras.optimizers.{kind}(...)",
+            found=f"{record!r}"[:80],
+        )
+    found_kind = str(record.get("class"))
+    if inspection.normalise_optimizer(found_kind) != inspection.normalise_optimizer(kind):
+        raise CheckFailure(
+            f"`{name}`: wrong optimizer class",
+            expected=f"keras.optimizers.{kind}",
+            found=f"keras.optimizers.{found_kind}",
+        )
+    config = record.get("config") or {}
+    for key, want in settings.items():
+        got = config.get(key)
+        if isinstance(want, bool) or want is None:
+            same = bool(got) == bool(want)
+        else:
+            same = isinstance(got, int | float) and not isinstance(got, bool) and math.isclose(
+                float(got), float(want), rel_tol=1e-5, abs_tol=1e-9
+            )
+        if not same:
+            raise CheckFailure(
+                f"`{name}`: wrong {key}",
+                expected=f"{kind}({key}={want!r})",
+                found=f"{kind}({key}={got!r})",
+            )

@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("lessons", nargs="*", help="lesson ids (default: all)")
     release.set_defaults(func=cmd_release)
 
-    validate = sub.add_parser("validate", help="solution must score 100 %, untouched release 0 %")
+    validate = sub.add_parser("validate", help="solution must score 100 %%, untouched release 0 %%")
     validate.add_argument("lessons", nargs="*", help="lesson ids (default: all)")
     _add_limits(validate)
     validate.set_defaults(func=cmd_validate)

@@ -126,6 +126,22 @@ class _Kernel:
             return {}
 
 
+def _shut_down(manager: KernelManager) -> None:
+    """Stop the kernel and its watcher for good (nbclient leaves kernels it does not own running)."""
+    process = getattr(getattr(manager, "provisioner", None), "process", None)
+    try:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+    except Exception:  # noqa: BLE001 - a kernel that will not stop is killed below
+        pass
+    if process is not None:
+        kill_tree(process.pid)
+    try:
+        manager.cleanup_resources()
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _python() -> str:
     import sys
 
@@ -272,6 +288,7 @@ class _Runner:
             return None
         finally:
             timer.cancel()
+            _shut_down(manager)
             self.outcome.peak_mb = max(self.outcome.peak_mb, int(self.kernel.status().get("peak_mb", 0)))
 
     def _kill_for_deadline(self, manager) -> None:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, fields
 
@@ -183,50 +182,92 @@ def count_params(model) -> int:
     return int(sum(int(np.prod(w.shape)) for w in model.weights))
 
 
+_GAP_COST = 2.0
+_TYPE_COST = 3.0
+
+
+def _pair_cost(want: LayerRecord, got: LayerRecord) -> float:
+    if want.type != got.type:
+        return _TYPE_COST
+    return float(sum(1 for name in _COMPARED if getattr(want, name) is not None and _differs(want, got, name)))
+
+
+def _differs(want: LayerRecord, got: LayerRecord, name: str) -> bool:
+    wanted, value = getattr(want, name), getattr(got, name)
+    if name == "activation":
+        wanted, value = (wanted or "linear"), (value or "linear")
+    return wanted != value
+
+
+def _align(expected, found) -> list[tuple[int | None, int | None]]:
+    """Least-cost alignment (edit distance) of two record sequences: (expected index, found index)."""
+    n, m = len(expected), len(found)
+    cost = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        cost[i][0] = i * _GAP_COST
+    for j in range(1, m + 1):
+        cost[0][j] = j * _GAP_COST
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost[i][j] = min(
+                cost[i - 1][j - 1] + _pair_cost(expected[i - 1], found[j - 1]),
+                cost[i - 1][j] + _GAP_COST,
+                cost[i][j - 1] + _GAP_COST,
+            )
+    pairs: list[tuple[int | None, int | None]] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        if i > 0 and j > 0 and cost[i][j] == cost[i - 1][j - 1] + _pair_cost(expected[i - 1], found[j - 1]):
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif i > 0 and cost[i][j] == cost[i - 1][j] + _GAP_COST:
+            pairs.append((i - 1, None))
+            i -= 1
+        else:
+            pairs.append((None, j - 1))
+            j -= 1
+    return pairs[::-1]
+
+
 def diff_layers(expected, found) -> list[LayerDiff]:
-    """Every difference between two record sequences, aligned by layer type."""
+    """Every difference between two record sequences, after a least-cost alignment."""
     diffs: list[LayerDiff] = []
-    matcher = difflib.SequenceMatcher(
-        a=[r.type for r in expected], b=[r.type for r in found], autojunk=False
-    )
     total = len(found)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for offset in range(i2 - i1):
-                diffs.extend(_attribute_diffs(expected[i1 + offset], found[j1 + offset], j1 + offset, total))
-            continue
-        if tag == "replace" and (i2 - i1) == (j2 - j1):
-            for offset in range(i2 - i1):
-                want, got = expected[i1 + offset], found[j1 + offset]
-                diffs.append(
-                    LayerDiff(
-                        "type",
-                        f"{_position_name(i1 + offset, len(expected))}: wrong layer type",
-                        want.describe(),
-                        f"{got.describe()}   (layer {j1 + offset + 1} of {total})",
-                    )
-                )
-            continue
-        for index in range(i1, i2):
+    for want_index, got_index in _align(expected, found):
+        if got_index is None:
+            want = expected[want_index]
             diffs.append(
                 LayerDiff(
                     "missing",
-                    f"missing layer: {expected[index].type}",
-                    expected[index].describe(),
+                    f"missing layer: {want.type}",
+                    want.describe(),
                     "no such layer at this position" if total else "a model with no layers",
                     "add the layer the task asks for, in the order it gives",
                 )
             )
-        for index in range(j1, j2):
+        elif want_index is None:
+            got = found[got_index]
             diffs.append(
                 LayerDiff(
                     "extra",
-                    f"unexpected layer: {found[index].type}",
+                    f"unexpected layer: {got.type}",
                     "no layer here",
-                    f"{found[index].describe()}   (layer {index + 1} of {total})",
+                    f"{got.describe()}   (layer {got_index + 1} of {total})",
                     "the task does not ask for this layer",
                 )
             )
+        elif expected[want_index].type != found[got_index].type:
+            want, got = expected[want_index], found[got_index]
+            diffs.append(
+                LayerDiff(
+                    "type",
+                    f"{_position_name(want_index, len(expected))}: wrong layer type",
+                    want.describe(),
+                    f"{got.describe()}   (layer {got_index + 1} of {total})",
+                )
+            )
+        else:
+            diffs.extend(_attribute_diffs(expected[want_index], found[got_index], got_index, total))
     return diffs
 
 
@@ -235,25 +276,17 @@ def _position_name(index: int, length: int) -> str:
 
 
 def _attribute_diffs(want: LayerRecord, got: LayerRecord, index: int, total: int) -> list[LayerDiff]:
-    diffs = []
-    for name in _COMPARED:
-        wanted = getattr(want, name)
-        if wanted is None:
-            continue
-        value = getattr(got, name)
-        if name == "activation":
-            wanted, value = (wanted or "linear"), (value or "linear")
-        if wanted != value:
-            where = "output layer" if index == total - 1 else f"layer {index + 1} ({got.type})"
-            diffs.append(
-                LayerDiff(
-                    name,
-                    f"{where}: wrong {name.replace('_', ' ')}",
-                    want.describe(),
-                    f"{got.describe()}   (layer {index + 1} of {total})",
-                )
-            )
-    return diffs
+    where = "output layer" if index == total - 1 else f"layer {index + 1} ({got.type})"
+    return [
+        LayerDiff(
+            name,
+            f"{where}: wrong {name.replace('_', ' ')}",
+            want.describe(),
+            f"{got.describe()}   (layer {index + 1} of {total})",
+        )
+        for name in _COMPARED
+        if getattr(want, name) is not None and _differs(want, got, name)
+    ]
 
 
 # --- compile settings -------------------------------------------------------------------------

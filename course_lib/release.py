@@ -57,10 +57,10 @@ def _secret_lines(source: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
     for cell in source.cells:
         text = str(cell.source)
         sol_in, sol_out = _regions(text, "BEGIN SOLUTION", "END SOLUTION")
-        hid_in, _ = _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        hid_in, hid_out = _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
         solution.update(sol_in)
         hidden.update(hid_in)
-        public.update(line for line in sol_out if not line.startswith("###"))
+        public.update(line for line in set(sol_out) & set(hid_out) if not line.startswith("###"))
     meaningful = {line for line in solution | hidden if len(line) > 3 and not line.startswith("#")}
     return (solution & meaningful) - public, (hidden & meaningful) - public
 

@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path)
     args, kernel_argv = parser.parse_known_args(argv)
     config = SandboxConfig.read(args.config)
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: stop when the grader dies
 
     child = os.fork()
     if child == 0:

@@ -77,7 +77,7 @@ def write(lesson: str, cells, root: Path = ROOT) -> Path:
     nbformat.validate(nb)
     if "--stdout" in sys.argv:
         sys.stdout.write(nbformat.writes(nb))
-        return Path("-")
+        sys.exit(0)
     path = root / "source" / lesson / f"{lesson}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)

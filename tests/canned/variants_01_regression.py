@@ -1,4 +1,9 @@
-"""Canned submissions of lesson 01_regression: name → edits of the filled-in release."""
+"""Canned submissions of lesson 01_regression: name → edits of the filled-in release.
+
+``EXPECTED`` says what grading each one must give: for every test that must FAIL, the
+exact first line of its message; every test not listed must pass with full points.
+``OPTIONS`` sets grading limits for a variant (e.g. a short cell timeout).
+"""
 
 VARIANTS = {
     "correct": {},
@@ -24,6 +29,14 @@ VARIANTS = {
     "infinite_loop": {
         "part_e_answer": [("history = model.fit(", "while True:\n    pass\nhistory = model.fit(")],
     },
+    "kernel_crash": {
+        "part_e_answer": [("history = model.fit(", "import os\nos._exit(3)\nhistory = model.fit(")],
+    },
+    "memory_hog": {
+        "part_e_answer": [
+            ("history = model.fit(", "hog = [np.ones(2**27) for _ in range(64)]\nhistory = model.fit(")
+        ],
+    },
     # Valid variants: must get full marks.
     "functional_api": {
         "part_b_answer": [
@@ -46,3 +59,45 @@ VARIANTS = {
         ],
     },
 }
+
+NOT_DEFINED_MODEL = (
+    "`model` is not defined: the cell starting `keras.backend.clear_session()` raised "
+    "ValueError: Unrecognized keyword arguments passed to Dense: {'activaton': 'linear'}"
+)
+
+EXPECTED = {
+    "correct": {},
+    "untouched": {
+        "preprocessing": "not implemented yet: `X_train_scaled` is not defined",
+        "architecture": "not implemented yet: `model` is not defined",
+        "parameter_count": "not implemented yet: `n_params` is not defined",
+        "compile_settings": "not implemented yet: `model` is not defined",
+        "quality": "not implemented yet: `model` is not defined",
+    },
+    "wrong_activation": {
+        "architecture": "output layer: wrong activation",
+        "quality": "test mean absolute error: too high",
+    },
+    "wrong_loss": {
+        "compile_settings": "compile settings: wrong loss",
+        "quality": "test mean absolute error: too high",
+    },
+    "missing_input_shape": {"architecture": "input shape: missing"},
+    "unscaled_features": {
+        "preprocessing": "`X_train_scaled`: not standardised",
+        "quality": "test mean absolute error: too high",
+    },
+    "exception": {
+        "architecture": NOT_DEFINED_MODEL,
+        "parameter_count": NOT_DEFINED_MODEL,
+        "compile_settings": NOT_DEFINED_MODEL,
+        "quality": NOT_DEFINED_MODEL,
+    },
+    "infinite_loop": {"quality": "test mean absolute error: too high"},
+    "kernel_crash": {"quality": "test mean absolute error: too high"},
+    "memory_hog": {"quality": "test mean absolute error: too high"},
+    "functional_api": {},
+    "objects_not_strings": {},
+}
+
+OPTIONS = {"infinite_loop": {"cell_timeout": 20}, "memory_hog": {"memory_mb": 2048}}

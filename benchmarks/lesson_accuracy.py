@@ -1,0 +1,117 @@
+"""Solution wall time and test accuracy of the MNIST lessons, over several seeds.
+
+Not a test: a measurement to calibrate the graders' thresholds on the machine at hand.
+Each run executes the code cells of ``source/<lesson>/<lesson>.ipynb`` (the reference
+solution; grade cells skipped) in this process, with every
+``keras.utils.set_random_seed(N)`` replaced by the run's seed, then measures the resulting
+models on the 10,000 MNIST test digits with the graders' own functions::
+
+    python benchmarks/lesson_accuracy.py 04_mnist_ann 05_cnn --seeds 0 1 2 3 4
+
+The time printed is the notebook's cells only (no kernel start-up, no grading).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# model variables measured per lesson
+MEASURED = {
+    "04_mnist_ann": ("model",),
+    "05_cnn": ("model",),
+    "06_augmentation": ("model_plain", "model_augmented"),
+}
+
+
+def solution_cells(lesson: str) -> list[str]:
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "source" / lesson / f"{lesson}.ipynb", as_version=4)
+    return [
+        str(cell.source)
+        for cell in notebook.cells
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")
+    ]
+
+
+def run_once(lesson: str, seed: int, workdir: Path) -> tuple[float, dict[str, float]]:
+    import keras
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib import data, training_checks
+
+    cells = [
+        re.sub(r"keras\.utils\.set_random_seed\(\d+\)", f"keras.utils.set_random_seed({seed})", c)
+        for c in solution_cells(lesson)
+    ]
+    namespace: dict = {"__name__": "__main__"}
+    keras.backend.clear_session()
+    previous = Path.cwd()
+    os.chdir(workdir)
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for source in cells:
+                exec(compile(source, f"<{lesson}>", "exec"), namespace)
+                plt.close("all")
+    finally:
+        os.chdir(previous)
+    seconds = time.perf_counter() - start
+    _, (x_test, y_test) = data.load_mnist()
+    scores = {
+        name: training_checks.accuracy(namespace[name], x_test, y_test) for name in MEASURED[lesson]
+    }
+    return seconds, scores
+
+
+def summary(values: list[float]) -> str:
+    return f"min {min(values):.4f}  median {statistics.median(values):.4f}  max {max(values):.4f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*", default=list(MEASURED), help="lesson ids")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    args = parser.parse_args(argv)
+    import tempfile
+
+    for lesson in args.lessons:
+        times: list[float] = []
+        scores: dict[str, list[float]] = {name: [] for name in MEASURED[lesson]}
+        for seed in args.seeds:
+            with tempfile.TemporaryDirectory(prefix="lesson-bench-") as tmp:
+                seconds, result = run_once(lesson, seed, Path(tmp))
+            times.append(seconds)
+            for name, value in result.items():
+                scores[name].append(value)
+            shown = "  ".join(f"{name} {value:.4f}" for name, value in result.items())
+            print(f"{lesson}  seed {seed}: {seconds:6.1f} s  {shown}", flush=True)
+        print(
+            f"{lesson}  time (s): min {min(times):.1f}  median {statistics.median(times):.1f}"
+            f"  max {max(times):.1f}"
+        )
+        for name, values in scores.items():
+            print(f"{lesson}  {name} test accuracy: {summary(values)}")
+        if len(scores) == 2:
+            gains = [b - a for a, b in zip(*scores.values(), strict=True)]
+            print(f"{lesson}  gain (second - first): {summary(gains)}")
+        print(flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

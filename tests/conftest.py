@@ -1,0 +1,30 @@
+"""Shared fixtures: the course folder, canned submissions, the offline data folder."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from course_lib.course import Course
+
+ROOT = Path(__file__).resolve().parents[1]
+CANNED = ROOT / "tests" / "canned"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@cache
+def load_variants(lesson: str):
+    """The ``variants_<lesson>.py`` module: VARIANTS, EXPECTED and OPTIONS."""
+    path = CANNED / f"variants_{lesson}.py"
+    spec = importlib.util.spec_from_file_location(f"variants_{lesson}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return Course(ROOT)

@@ -1,0 +1,45 @@
+"""Does every canned submission get exactly the scores and messages its lesson expects?
+
+Expectations live beside the edits that make each submission, in
+``tests/canned/variants_<lesson>.py`` (``EXPECTED`` and ``OPTIONS``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from course_lib.grading import grade_notebook
+from course_lib.settings import DEFAULT_LIMITS
+
+from .conftest import CANNED, ROOT, load_variants
+
+CASES = [
+    pytest.param(lesson, name, id=f"{lesson}-{name}", marks=pytest.mark.xdist_group(f"{lesson}-{name}"))
+    for lesson in sorted(p.name for p in CANNED.iterdir() if p.is_dir())
+    for name in load_variants(lesson).EXPECTED
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lesson", "name"), CASES)
+def test_canned_submission_scores(course, lesson, name):
+    module = load_variants(lesson)
+    failing = module.EXPECTED[name]
+    limits = DEFAULT_LIMITS.with_overrides(**getattr(module, "OPTIONS", {}).get(name, {}))
+    report = grade_notebook(CANNED / lesson / f"{name}.ipynb", course=course, lesson=lesson, limits=limits)
+
+    assert report.ungradable is None, report.ungradable
+    tests = {t.id: t for t in report.tests}
+    assert set(failing) <= set(tests), f"unknown test ids: {set(failing) - set(tests)}"
+    observed = {
+        test_id: (t.passed, t.points, t.message.splitlines()[0] if t.message else "")
+        for test_id, t in tests.items()
+    }
+    expected = {
+        test_id: (False, 0.0, failing[test_id]) if test_id in failing else (True, t.max_points, "passed")
+        for test_id, t in tests.items()
+    }
+    assert observed == expected, report.render()
+    assert report.score == sum(t.max_points for t in report.tests if t.id not in failing)
+    assert report.exit_code == (1 if failing else 0)
+    assert str(ROOT) not in report.to_json()
