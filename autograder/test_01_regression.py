@@ -61,7 +61,9 @@ def _declares_input(source: str) -> bool:
 
 
 def test_preprocessing(handin, split):
-    checks.check_standardised("X_train_scaled", handin.array("X_train_scaled"), split.X_train, split.X_train)
+    checks.check_standardised(
+        "X_train_scaled", handin.array("X_train_scaled"), split.X_train, split.X_train
+    )
     checks.check_standardised(
         "X_test_scaled",
         handin.array("X_test_scaled"),
@@ -69,7 +71,9 @@ def test_preprocessing(handin, split):
         split.X_train,
         leak_reference=split.X_test,
     )
-    checks.check_standardised("y_train_scaled", handin.array("y_train_scaled"), split.y_train, split.y_train)
+    checks.check_standardised(
+        "y_train_scaled", handin.array("y_train_scaled"), split.y_train, split.y_train
+    )
 
 
 def test_architecture(handin):
@@ -118,7 +122,7 @@ def test_quality(handin, split):
     y_mean, y_std = split.y_train.mean(), split.y_train.std()
     try:
         predictions = np.asarray(model.predict(X_test, verbose=0), dtype="float64").reshape(-1)
-    except Exception as exc:  # noqa: BLE001 - a model that cannot predict gets a message, not a crash
+    except Exception as exc:
         raise checks.CheckFailure(
             "test error: the model cannot predict on the test features",
             expected=f"input of shape (None, {X_test.shape[1]})",

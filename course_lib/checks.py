@@ -47,7 +47,11 @@ class CheckFailure(AssertionError):
 
     def render(self) -> str:
         lines = [self.summary]
-        for label, text in (("expected", self.expected), ("found", self.found), ("hint", self.hint)):
+        for label, text in (
+            ("expected", self.expected),
+            ("found", self.found),
+            ("hint", self.hint),
+        ):
             if text:
                 first, *rest = str(text).splitlines()
                 lines.append(f"    {label + ':':<10}{first}")
@@ -194,11 +198,13 @@ def check_array(
     __tracebackhide__ = True
     try:
         array = np.asarray(value)
-    except Exception as exc:  # noqa: BLE001 - anything unconvertible is the student's answer
+    except Exception as exc:
         raise CheckFailure(f"`{name}`: not an array", found=f"{type(value).__name__}") from exc
     if shape is not None and (
         array.ndim != len(shape)
-        or any(want is not None and got != want for want, got in zip(shape, array.shape, strict=False))
+        or any(
+            want is not None and got != want for want, got in zip(shape, array.shape, strict=False)
+        )
     ):
         raise CheckFailure(
             f"`{name}`: wrong shape",
@@ -206,12 +212,19 @@ def check_array(
             found=_fmt_shape(array.shape),
         )
     if dtype is not None and array.dtype != np.dtype(dtype):
-        raise CheckFailure(f"`{name}`: wrong dtype", expected=str(np.dtype(dtype)), found=str(array.dtype))
+        raise CheckFailure(
+            f"`{name}`: wrong dtype", expected=str(np.dtype(dtype)), found=str(array.dtype)
+        )
     return array
 
 
 def _fmt_shape(shape: Sequence[int | None]) -> str:
-    return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("any" if s is None else str(s) for s in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 def check_standardised(
@@ -272,7 +285,9 @@ def _close(a, b, tolerance: float) -> bool:
     return float(np.abs(a - b).max(initial=0.0)) <= tolerance * scale
 
 
-def check_at_most(what: str, value: float, limit: float, *, unit: str = "", hint: str | None = None) -> None:
+def check_at_most(
+    what: str, value: float, limit: float, *, unit: str = "", hint: str | None = None
+) -> None:
     """A measured error is at most ``limit``."""
     __tracebackhide__ = True
     if not math.isfinite(value) or value > limit:
@@ -284,7 +299,9 @@ def check_at_most(what: str, value: float, limit: float, *, unit: str = "", hint
         )
 
 
-def check_at_least(what: str, value: float, limit: float, *, unit: str = "", hint: str | None = None) -> None:
+def check_at_least(
+    what: str, value: float, limit: float, *, unit: str = "", hint: str | None = None
+) -> None:
     """A measured score is at least ``limit``."""
     __tracebackhide__ = True
     if not math.isfinite(value) or value < limit:
@@ -329,7 +346,7 @@ def check_labels(
             f"`{name}`: not integer labels",
             expected="an integer array such as int64",
             found=f"dtype {array.dtype}",
-            hint="labels are whole numbers: convert with .astype(\"int64\") "
+            hint='labels are whole numbers: convert with .astype("int64") '
             "(probabilities must first be turned into labels)",
         )
     if n_classes is not None and array.size and (array.min() < 0 or array.max() >= n_classes):
@@ -368,8 +385,10 @@ def check_optimizer(name: str, record, kind: str, **settings) -> None:
         if isinstance(want, bool) or want is None:
             same = bool(got) == bool(want)
         else:
-            same = isinstance(got, int | float) and not isinstance(got, bool) and math.isclose(
-                float(got), float(want), rel_tol=1e-5, abs_tol=1e-9
+            same = (
+                isinstance(got, int | float)
+                and not isinstance(got, bool)
+                and math.isclose(float(got), float(want), rel_tol=1e-5, abs_tol=1e-9)
             )
         if not same:
             raise CheckFailure(

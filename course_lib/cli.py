@@ -18,12 +18,18 @@ def _limits(args) -> object:
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cell-timeout", type=int, help=f"seconds per cell (default {DEFAULT_LIMITS.cell_timeout})")
     parser.add_argument(
-        "--timeout", type=int, help=f"seconds per notebook (default {DEFAULT_LIMITS.notebook_timeout})"
+        "--cell-timeout", type=int, help=f"seconds per cell (default {DEFAULT_LIMITS.cell_timeout})"
     )
     parser.add_argument(
-        "--memory-mb", type=int, help=f"kernel memory cap in MB (default {DEFAULT_LIMITS.memory_mb})"
+        "--timeout",
+        type=int,
+        help=f"seconds per notebook (default {DEFAULT_LIMITS.notebook_timeout})",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        help=f"kernel memory cap in MB (default {DEFAULT_LIMITS.memory_mb})",
     )
 
 
@@ -47,7 +53,11 @@ def cmd_grade(args) -> int:
     if args.json:
         print(report.to_json())
     else:
-        print(report.render(f"{args.notebook}: {report.score:g} / {report.max_score:g} points ({report.lesson})"))
+        print(
+            report.render(
+                f"{args.notebook}: {report.score:g} / {report.max_score:g} points ({report.lesson})"
+            )
+        )
     if report.ungradable:
         print(f"not graded: {report.ungradable}", file=sys.stderr)
     return report.exit_code
@@ -71,8 +81,11 @@ def cmd_release(args) -> int:
             for leak in leaks:
                 print(f"    {leak}", file=sys.stderr)
         else:
-            print(f"✔ {lesson}: released to {course.release_notebook_path(lesson).relative_to(course.root)}, "
-                  "no solution, hidden test or grader reference in it")
+            print(
+                f"✔ {lesson}: released to "
+                f"{course.release_notebook_path(lesson).relative_to(course.root)}, "
+                "no solution, hidden test or grader reference in it"
+            )
     return 1 if failed else 0
 
 
@@ -85,10 +98,17 @@ def cmd_validate(args) -> int:
         result = validate_lesson(course, lesson, _limits(args))
         for label, report in (("solution", result.solution), ("untouched release", result.release)):
             if report is not None:
-                print(report.render(f"{lesson} {label}: {report.score:g} / {report.max_score:g} "
-                                    f"({report.seconds:.1f} s)"))
+                print(
+                    report.render(
+                        f"{lesson} {label}: {report.score:g} / {report.max_score:g} "
+                        f"({report.seconds:.1f} s)"
+                    )
+                )
         if result.ok:
-            print(f"✔ {lesson}: solution 100 %, untouched release 0 % with 'not implemented yet' everywhere")
+            print(
+                f"✔ {lesson}: solution 100 %, untouched release 0 % "
+                "with 'not implemented yet' everywhere"
+            )
         else:
             failed = True
             print(f"✘ {lesson}: {len(result.problems)} problem(s)", file=sys.stderr)
@@ -131,8 +151,12 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description="Release, validate and grade the Keras course.")
-    parser.add_argument("--course-dir", type=Path, help="course folder (default: found from the working folder)")
+    parser = argparse.ArgumentParser(
+        prog="course", description="Release, validate and grade the Keras course."
+    )
+    parser.add_argument(
+        "--course-dir", type=Path, help="course folder (default: found from the working folder)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     grade = sub.add_parser("grade", help="grade one submitted notebook")
@@ -154,10 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_parser = sub.add_parser("data", help="offline datasets for Keras")
     data_sub = data_parser.add_subparsers(dest="data_command", required=True)
-    data_import = data_sub.add_parser("import", help="verify checksums and copy a folder into the Keras cache")
+    data_import = data_sub.add_parser(
+        "import", help="verify checksums and copy a folder into the Keras cache"
+    )
     data_import.add_argument("folder")
     data_import.set_defaults(func=cmd_data_import)
-    data_sub.add_parser("check", help="report which dataset files Keras will find").set_defaults(func=cmd_data_check)
+    data_sub.add_parser("check", help="report which dataset files Keras will find").set_defaults(
+        func=cmd_data_check
+    )
 
     demo = sub.add_parser("demo", help="release lesson 01 and grade three notebooks")
     _add_limits(demo)

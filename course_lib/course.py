@@ -33,7 +33,8 @@ class Course:
             if (folder / "nbgrader_config.py").is_file() and (folder / "source").is_dir():
                 return cls(folder)
         raise CourseError(
-            f"no course folder found at or above {start} (looked for nbgrader_config.py and source/)"
+            f"no course folder found at or above {start} "
+            "(looked for nbgrader_config.py and source/)"
         )
 
     @property
@@ -50,7 +51,9 @@ class Course:
 
     @cached_property
     def lessons(self) -> list[str]:
-        return sorted(p.parent.name for p in self.source_dir.glob("*/*.ipynb") if p.stem == p.parent.name)
+        return sorted(
+            p.parent.name for p in self.source_dir.glob("*/*.ipynb") if p.stem == p.parent.name
+        )
 
     def check_lesson(self, lesson: str) -> str:
         if lesson not in self.lessons:
@@ -92,9 +95,8 @@ class Course:
             raise CourseError(f"no grader for {lesson}: {path} is missing")
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
-            if (
-                isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "HANDIN" for t in node.targets)
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "HANDIN" for t in node.targets
             ):
                 return ast.literal_eval(node.value)
         raise CourseError(f"{path} defines no HANDIN mapping")

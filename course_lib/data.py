@@ -39,9 +39,7 @@ def _split(X, y, test_size: float, stratify: bool, names=()) -> Split:
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=SPLIT_SEED, stratify=y if stratify else None
     )
-    return Split(
-        X_train.astype("float32"), X_test.astype("float32"), y_train, y_test, tuple(names)
-    )
+    return Split(X_train.astype("float32"), X_test.astype("float32"), y_train, y_test, tuple(names))
 
 
 def load_diabetes_split() -> Split:
@@ -98,16 +96,36 @@ class DatasetFile:
 
 
 KNOWN_FILES: tuple[DatasetFile, ...] = (
-    DatasetFile("mnist.npz", "mnist.npz",
-                "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", 11_490_434),
-    DatasetFile("fashion-mnist/train-images-idx3-ubyte.gz", "fashion-mnist/train-images-idx3-ubyte.gz",
-                "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26_421_880),
-    DatasetFile("fashion-mnist/train-labels-idx1-ubyte.gz", "fashion-mnist/train-labels-idx1-ubyte.gz",
-                "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29_515),
-    DatasetFile("fashion-mnist/t10k-images-idx3-ubyte.gz", "fashion-mnist/t10k-images-idx3-ubyte.gz",
-                "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4_422_102),
-    DatasetFile("fashion-mnist/t10k-labels-idx1-ubyte.gz", "fashion-mnist/t10k-labels-idx1-ubyte.gz",
-                "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5_148),
+    DatasetFile(
+        "mnist.npz",
+        "mnist.npz",
+        "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+        11_490_434,
+    ),
+    DatasetFile(
+        "fashion-mnist/train-images-idx3-ubyte.gz",
+        "fashion-mnist/train-images-idx3-ubyte.gz",
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        26_421_880,
+    ),
+    DatasetFile(
+        "fashion-mnist/train-labels-idx1-ubyte.gz",
+        "fashion-mnist/train-labels-idx1-ubyte.gz",
+        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        29_515,
+    ),
+    DatasetFile(
+        "fashion-mnist/t10k-images-idx3-ubyte.gz",
+        "fashion-mnist/t10k-images-idx3-ubyte.gz",
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        4_422_102,
+    ),
+    DatasetFile(
+        "fashion-mnist/t10k-labels-idx1-ubyte.gz",
+        "fashion-mnist/t10k-labels-idx1-ubyte.gz",
+        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        5_148,
+    ),
 )
 
 
@@ -161,7 +179,11 @@ def import_folder(folder: Path, target: Path | None = None) -> list[FileState]:
             continue
         digest = sha256_of(source)
         if digest != known.sha256:
-            states.append(FileState(known, "corrupt", f"{source}: sha256 {digest[:12]}… ≠ {known.sha256[:12]}…"))
+            states.append(
+                FileState(
+                    known, "corrupt", f"{source}: sha256 {digest[:12]}… ≠ {known.sha256[:12]}…"
+                )
+            )
             continue
         destination = target / known.cache_path
         if destination.is_file() and sha256_of(destination) == known.sha256:
@@ -184,7 +206,9 @@ def check_cache(target: Path | None = None) -> list[FileState]:
         if not path.is_file():
             states.append(FileState(known, "missing", str(path)))
         elif sha256_of(path) != known.sha256:
-            states.append(FileState(known, "corrupt", f"{path}: checksum differs (Keras would re-download)"))
+            states.append(
+                FileState(known, "corrupt", f"{path}: checksum differs (Keras would re-download)")
+            )
         else:
             states.append(FileState(known, "ok", str(path)))
     return states

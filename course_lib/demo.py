@@ -1,4 +1,4 @@
-"""The main job shown in the README: release lesson 01, grade three notebooks, print their tables."""
+"""The README's main job: release lesson 01, grade three notebooks, print their score tables."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ def run_demo(course: Course, limits: Limits) -> int:
         for leak in leaks:
             print(f"   LEAK {leak}")
         return 1
-    print(f"   {course.release_notebook_path(LESSON).relative_to(course.root)}: no solution, "
-          "hidden test or grader reference")
+    print(
+        f"   {course.release_notebook_path(LESSON).relative_to(course.root)}: no solution, "
+        "hidden test or grader reference"
+    )
     wrong = course.root / "tests" / "canned" / LESSON / "wrong_activation.ipynb"
     submissions = [
         ("the instructor's solution", course.source_notebook_path(LESSON), 0),
@@ -30,7 +32,18 @@ def run_demo(course: Course, limits: Limits) -> int:
     for label, path, expected_exit in submissions:
         print(f"\n== course grade {path.relative_to(course.root)}   ({label})")
         report = grade_notebook(path, course=course, lesson=LESSON, limits=limits)
-        print(report.render(f"{report.score:g} / {report.max_score:g} points in {report.seconds:.1f} s"))
+        print(
+            report.render(
+                f"{report.score:g} / {report.max_score:g} points in {report.seconds:.1f} s"
+            )
+        )
         failed |= report.exit_code != expected_exit
-    print("\nDemo " + ("FAILED: a score was not what the demo expects" if failed else "done: 10/10, 0/10, 5/10 as expected"))
+    print(
+        "\nDemo "
+        + (
+            "FAILED: a score was not what the demo expects"
+            if failed
+            else "done: 10/10, 0/10, 5/10 as expected"
+        )
+    )
     return 1 if failed else 0

@@ -10,6 +10,7 @@ costs only what depends on it. Finally one appended cell exports the hand-in.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -90,7 +91,11 @@ class _Kernel:
             status_file=str(self.status_file),
             workdir=str(workdir),
             memory_mb=limits.memory_mb,
-            read_only=[*sandbox.python_read_only_paths(), str(keras_home()), str(self.connection_file)],
+            read_only=[
+                *sandbox.python_read_only_paths(),
+                str(keras_home()),
+                str(self.connection_file),
+            ],
             read_write=[str(workdir), str(handin_dir), "/dev"],
             env=env,
         ).write(config_file)
@@ -127,19 +132,17 @@ class _Kernel:
 
 
 def _shut_down(manager: KernelManager) -> None:
-    """Stop the kernel and its watcher for good (nbclient leaves kernels it does not own running)."""
+    """Stop the kernel and its watcher for good (nbclient leaves kernels it does not own)."""
     process = getattr(getattr(manager, "provisioner", None), "process", None)
     try:
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
-    except Exception:  # noqa: BLE001 - a kernel that will not stop is killed below
+    except Exception:
         pass
     if process is not None:
         kill_tree(process.pid)
-    try:
+    with contextlib.suppress(Exception):
         manager.cleanup_resources()
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def _python() -> str:
@@ -159,7 +162,9 @@ def _cap_outputs(cell, max_chars: int) -> None:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream" and len(output.get("text", "")) > max_chars:
             cut = len(output["text"]) - max_chars
-            output["text"] = output["text"][:max_chars] + f"\n… [{cut:,} more characters not kept]\n"
+            output["text"] = (
+                output["text"][:max_chars] + f"\n… [{cut:,} more characters not kept]\n"
+            )
 
 
 def execute_notebook(
@@ -219,7 +224,12 @@ class _Runner:
             died_at = self._session(code_cells, skip, start_at, export_cell)
             if died_at is None:
                 break
-            if died_at == "export" or restarts >= MAX_RESTARTS or self.remaining() < 30 or self.deadline_hit:
+            if (
+                died_at == "export"
+                or restarts >= MAX_RESTARTS
+                or self.remaining() < 30
+                or self.deadline_hit
+            ):
                 break
             restarts += 1
             skip.add(died_at)
@@ -228,7 +238,7 @@ class _Runner:
         return self.outcome
 
     def _session(self, code_cells, skip, start_at, export_cell):
-        """One kernel lifetime. Returns None when all ran, else the index (or "export") that died."""
+        """One kernel lifetime: None when all ran, else the index (or "export") that died."""
         manager = self.kernel.manager()
         client = NotebookClient(
             self.notebook,
@@ -239,7 +249,8 @@ class _Runner:
                 "ename": "CellTimeoutError",
                 "evalue": f"the cell ran longer than {self.limits.cell_timeout} s and was stopped",
                 "traceback": [
-                    f"CellTimeoutError: the cell ran longer than {self.limits.cell_timeout} s and was stopped"
+                    f"CellTimeoutError: the cell ran longer than {self.limits.cell_timeout} s "
+                    "and was stopped"
                 ],
             },
             allow_errors=True,
@@ -250,13 +261,16 @@ class _Runner:
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
             resources={"metadata": {"path": str(self.workdir)}},
         )
-        timer = threading.Timer(max(self.remaining(), 0.1), self._kill_for_deadline, args=(manager,))
+        timer = threading.Timer(
+            max(self.remaining(), 0.1), self._kill_for_deadline, args=(manager,)
+        )
         timer.daemon = True
         timer.start()
         current: int | str | None = None
         try:
-            with open(self.kernel.private / "kernel.log", "ab") as log, client.setup_kernel(
-                stdout=log, stderr=log
+            with (
+                open(self.kernel.private / "kernel.log", "ab") as log,
+                client.setup_kernel(stdout=log, stderr=log),
             ):
                 for index in code_cells[start_at:]:
                     cell = self.notebook.cells[index]
@@ -280,16 +294,20 @@ class _Runner:
                 return None
         except DeadKernelError:
             return self._record_death(current)
-        except Exception as exc:  # noqa: BLE001 - a broken kernel must never stop the batch
+        except Exception as exc:
             if self.deadline_hit:
                 return self._record_death(current)
             self.outcome.incidents.append(f"execution stopped: {type(exc).__name__}: {exc}"[:300])
-            self.outcome.stopped = self.outcome.stopped or "the notebook could not be run to the end"
+            self.outcome.stopped = (
+                self.outcome.stopped or "the notebook could not be run to the end"
+            )
             return None
         finally:
             timer.cancel()
             _shut_down(manager)
-            self.outcome.peak_mb = max(self.outcome.peak_mb, int(self.kernel.status().get("peak_mb", 0)))
+            self.outcome.peak_mb = max(
+                self.outcome.peak_mb, int(self.kernel.status().get("peak_mb", 0))
+            )
 
     def _kill_for_deadline(self, manager) -> None:
         self.deadline_hit = True
@@ -300,9 +318,12 @@ class _Runner:
     def _record_death(self, current):
         status = self.kernel.status()
         if self.deadline_hit:
-            reason = f"the notebook ran longer than the {self.limits.notebook_timeout} s limit and was stopped"
+            limit = self.limits.notebook_timeout
+            reason = f"the notebook ran longer than the {limit} s limit and was stopped"
         elif status.get("reason") == "memory":
-            reason = f"the kernel used more than {self.limits.memory_mb} MB of memory and was stopped"
+            reason = (
+                f"the kernel used more than {self.limits.memory_mb} MB of memory and was stopped"
+            )
         elif status.get("reason") in ("exited", "signal"):
             reason = f"the kernel died (exit status {status.get('code')})"
         else:
@@ -314,8 +335,11 @@ class _Runner:
             self.outcome.stopped = f"{reason} before any cell ran"
             return "export"
         cell = self.notebook.cells[current]
-        cell.outputs = list(cell.get("outputs", [])) + [
-            nbformat.v4.new_output("error", ename="KernelDied", evalue=reason, traceback=[f"KernelDied: {reason}"])
+        cell.outputs = [
+            *cell.get("outputs", []),
+            nbformat.v4.new_output(
+                "error", ename="KernelDied", evalue=reason, traceback=[f"KernelDied: {reason}"]
+            ),
         ]
         where = f"in the cell starting `{_first_line(cell)}`"
         self.outcome.incidents.append(f"{reason} {where}")
@@ -328,7 +352,9 @@ class _Runner:
         for output in export_cell.get("outputs", []):
             if output.get("output_type") == "error":
                 self.outcome.incidents.append(
-                    f"collecting the answers failed: {output.get('ename')}: {output.get('evalue')}"[:300]
+                    f"collecting the answers failed: {output.get('ename')}: {output.get('evalue')}"[
+                        :300
+                    ]
                 )
 
     def _summarise(self) -> None:

@@ -30,7 +30,6 @@ def hidden_test(lesson: str, test_id: str) -> None:
         print("graded outside the notebook")
         return
     import __main__
-
     from course_lib.course import Course
     from course_lib.handin import export_namespace
     from course_lib.settings import DEFAULT_LIMITS
@@ -39,7 +38,9 @@ def hidden_test(lesson: str, test_id: str) -> None:
     course = Course.find()
     with tempfile.TemporaryDirectory(prefix="course-selfgrade-") as tmp:
         export_namespace(vars(__main__), course.handin_spec(lesson), tmp)
-        verdict = run_verdict(course.grader_path(lesson), Path(tmp), {}, [test_id], DEFAULT_LIMITS)[test_id]
+        verdict = run_verdict(course.grader_path(lesson), Path(tmp), {}, [test_id], DEFAULT_LIMITS)[
+            test_id
+        ]
     if not verdict.passed:
         raise HiddenTestFailed(verdict.message)
     print(f"✔ {test_id}: {verdict.message}")

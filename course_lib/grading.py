@@ -67,12 +67,17 @@ def apply_verdicts(notebook: nbformat.NotebookNode, verdicts: dict[str, TestVerd
         if verdict is None:
             continue
         if verdict.passed:
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")]
+            cell.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")
+            ]
         else:
             first, *_ = verdict.message.splitlines() or ["failed"]
             cell.outputs = [
                 nbformat.v4.new_output(
-                    "error", ename="GradingFailure", evalue=first, traceback=verdict.message.splitlines()
+                    "error",
+                    ename="GradingFailure",
+                    evalue=first,
+                    traceback=verdict.message.splitlines(),
                 )
             ]
 
@@ -84,10 +89,12 @@ def _lesson_for(course: Course, notebook, path: Path, requested: str | None) -> 
         if overlaps.get(requested, 0) == 0:
             if best:
                 raise notebooks.UngradableError(
-                    f"this notebook belongs to lesson {best}, not {requested}: submit the {requested} notebook"
+                    f"this notebook belongs to lesson {best}, not {requested}: "
+                    f"submit the {requested} notebook"
                 )
             raise notebooks.UngradableError(
-                f"this is not a notebook of lesson {requested}: none of its cells come from that lesson"
+                f"this is not a notebook of lesson {requested}: "
+                "none of its cells come from that lesson"
             )
         return requested
     if best:
@@ -134,7 +141,13 @@ def grade_notebook(
         for note in restored.tampered_tests.get(test.id, []):
             message += f"\nnote: {note}"
         report.tests.append(
-            TestResult(test.id, test.points if verdict.passed else 0.0, test.points, verdict.passed, message)
+            TestResult(
+                test.id,
+                test.points if verdict.passed else 0.0,
+                test.points,
+                verdict.passed,
+                message,
+            )
         )
     return report
 
@@ -143,5 +156,7 @@ def _ungradable(course: Course, lesson: str | None, reason: str) -> GradeReport:
     report = GradeReport(lesson=lesson if lesson in course.lessons else None, ungradable=reason)
     if report.lesson:
         for test in course.tests(report.lesson):
-            report.tests.append(TestResult(test.id, 0.0, test.points, False, f"not graded: {reason}"))
+            report.tests.append(
+                TestResult(test.id, 0.0, test.points, False, f"not graded: {reason}")
+            )
     return report

@@ -77,8 +77,10 @@ def export_namespace(namespace: dict, spec: dict, out: str) -> None:
                 params = getattr(value, "params", {})
                 write_json(name, {"history": history, "params": params})
             elif kind in ("callbacks", "optimizers"):
-                items = value.items() if isinstance(value, dict) else enumerate(
-                    value if isinstance(value, list | tuple) else [value]
+                items = (
+                    value.items()
+                    if isinstance(value, dict)
+                    else enumerate(value if isinstance(value, list | tuple) else [value])
                 )
                 write_json(name, {str(k): describe(v) for k, v in items})
             elif isinstance(kind, list) and kind[0] == "function":
@@ -87,7 +89,9 @@ def export_namespace(namespace: dict, spec: dict, out: str) -> None:
                     try:
                         results.append({"args": args, "result": plain(value(*args))})
                     except Exception as exc:
-                        results.append({"args": args, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                        results.append(
+                            {"args": args, "error": f"{type(exc).__name__}: {exc}"[:300]}
+                        )
                 write_json(name, results)
             else:
                 raise ValueError(f"unknown hand-in kind {kind!r}")
@@ -135,7 +139,9 @@ class Handin:
         if entry.get("status") == "error":
             return CheckFailure(
                 f"`{name}` could not be collected for grading",
-                found=f"a {entry.get('type', 'value')} that failed to save: {entry.get('error', '')}",
+                found=(
+                    f"a {entry.get('type', 'value')} that failed to save: {entry.get('error', '')}"
+                ),
                 hint="hand in the kind of object the task asks for",
             )
         stopped = self.execution.get("stopped")
@@ -155,7 +161,7 @@ class Handin:
         )
 
     def answer_source(self, grade_id: str) -> str:
-        """The code of the student's answer cell ``grade_id`` (recorded by the grader, not the kernel)."""
+        """The code of answer cell ``grade_id`` (recorded by the grader, never by the kernel)."""
         return str((self.execution.get("answers") or {}).get(grade_id, ""))
 
     def _path(self, name: str, suffix: str) -> Path:
@@ -181,10 +187,10 @@ class Handin:
 
             try:
                 self._models[name] = keras.saving.load_model(path, safe_mode=True, compile=True)
-            except Exception as exc:  # noqa: BLE001 - any reason a file won't load is the student's
+            except Exception as exc:
                 raise CheckFailure(
                     f"`{name}` could not be reloaded for grading",
-                    found=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}",
+                    found=f"{type(exc).__name__}: {_first_line(exc)}",
                     hint="use only built-in Keras layers (no Lambda or custom classes)",
                 ) from None
         return self._models[name]
@@ -208,4 +214,12 @@ class Handin:
         try:
             return json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda c: math.nan)
         except ValueError:
-            raise CheckFailure(f"`{name}` could not be read back", hint="hand in plain values") from None
+            raise CheckFailure(
+                f"`{name}` could not be read back", hint="hand in plain values"
+            ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception message, at most 200 characters."""
+    text = str(exc)
+    return text.splitlines()[0][:200] if text else ""

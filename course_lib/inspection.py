@@ -27,7 +27,11 @@ _COMPARED = (
 )
 
 _ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU"}
-_TYPE_ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D", "MaxPool1D": "MaxPooling1D"}
+_TYPE_ALIASES = {
+    "MaxPool2D": "MaxPooling2D",
+    "AvgPool2D": "AveragePooling2D",
+    "MaxPool1D": "MaxPooling1D",
+}
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,13 @@ def _activation_of(layer) -> str:
     kind = type(layer).__name__
     if kind == "Activation":
         return _activation_name(layer.get_config().get("activation"))
-    return {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu", "ELU": "elu", "PReLU": "prelu"}[kind]
+    return {
+        "ReLU": "relu",
+        "Softmax": "softmax",
+        "LeakyReLU": "leaky_relu",
+        "ELU": "elu",
+        "PReLU": "prelu",
+    }[kind]
 
 
 def _activation_name(value) -> str | None:
@@ -146,7 +156,9 @@ def _record(layer) -> LayerRecord:
         values["activation"] = _activation_name(config["activation"])
     for name in ("kernel_size", "strides", "pool_size"):
         if config.get(name) is not None and kind not in _ACTIVATION_LAYERS:
-            values[name] = tuple(config[name]) if not isinstance(config[name], int) else config[name]
+            values[name] = (
+                tuple(config[name]) if not isinstance(config[name], int) else config[name]
+            )
     if "padding" in config and isinstance(config["padding"], str):
         values["padding"] = config["padding"]
     if kind == "Dropout":
@@ -189,7 +201,11 @@ _TYPE_COST = 3.0
 def _pair_cost(want: LayerRecord, got: LayerRecord) -> float:
     if want.type != got.type:
         return _TYPE_COST
-    return float(sum(1 for name in _COMPARED if getattr(want, name) is not None and _differs(want, got, name)))
+    return float(
+        sum(
+            1 for name in _COMPARED if getattr(want, name) is not None and _differs(want, got, name)
+        )
+    )
 
 
 def _differs(want: LayerRecord, got: LayerRecord, name: str) -> bool:
@@ -200,7 +216,7 @@ def _differs(want: LayerRecord, got: LayerRecord, name: str) -> bool:
 
 
 def _align(expected, found) -> list[tuple[int | None, int | None]]:
-    """Least-cost alignment (edit distance) of two record sequences: (expected index, found index)."""
+    """Least-cost alignment (edit distance) of two record sequences: (expected, found) indices."""
     n, m = len(expected), len(found)
     cost = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(1, n + 1):
@@ -217,7 +233,11 @@ def _align(expected, found) -> list[tuple[int | None, int | None]]:
     pairs: list[tuple[int | None, int | None]] = []
     i, j = n, m
     while i > 0 or j > 0:
-        if i > 0 and j > 0 and cost[i][j] == cost[i - 1][j - 1] + _pair_cost(expected[i - 1], found[j - 1]):
+        if (
+            i > 0
+            and j > 0
+            and cost[i][j] == cost[i - 1][j - 1] + _pair_cost(expected[i - 1], found[j - 1])
+        ):
             pairs.append((i - 1, j - 1))
             i, j = i - 1, j - 1
         elif i > 0 and cost[i][j] == cost[i - 1][j] + _GAP_COST:
@@ -275,7 +295,9 @@ def _position_name(index: int, length: int) -> str:
     return "output layer" if index == length - 1 else f"layer {index + 1}"
 
 
-def _attribute_diffs(want: LayerRecord, got: LayerRecord, index: int, total: int) -> list[LayerDiff]:
+def _attribute_diffs(
+    want: LayerRecord, got: LayerRecord, index: int, total: int
+) -> list[LayerDiff]:
     where = "output layer" if index == total - 1 else f"layer {index + 1} ({got.type})"
     return [
         LayerDiff(
@@ -362,7 +384,7 @@ def normalise_optimizer(entry) -> str | None:
 
 
 def normalise_metric(entry, *, loss: str | None = None) -> str:
-    """``"mae"``, ``MeanAbsoluteError()`` → ``"mean_absolute_error"``; accuracy variants → ``"accuracy"``."""
+    """Canonical metric name, e.g. ``MeanAbsoluteError()`` → ``"mean_absolute_error"``."""
     key = _key(_name_of(entry) or "")
     return _METRICS.get(key, _METRICS.get(key.replace("_", ""), key))
 
@@ -374,7 +396,9 @@ def compile_settings(model) -> CompileSettings | None:
         return None
     metrics = config.get("metrics") or []
     if isinstance(metrics, dict):  # per-output metrics: flatten
-        metrics = [m for value in metrics.values() for m in (value if isinstance(value, list) else [value])]
+        metrics = [
+            m for value in metrics.values() for m in (value if isinstance(value, list) else [value])
+        ]
     optimizer = config.get("optimizer")
     optimizer_config = optimizer.get("config", {}) if isinstance(optimizer, dict) else {}
     return CompileSettings(

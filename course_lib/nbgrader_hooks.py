@@ -33,7 +33,9 @@ class GradedExecute(Execute):
         course = Course.find(Path.cwd())
         lesson = resources["nbgrader"]["assignment"]
         limits = DEFAULT_LIMITS.with_overrides(
-            cell_timeout=self.timeout, notebook_timeout=self.notebook_timeout, memory_mb=self.memory_mb
+            cell_timeout=self.timeout,
+            notebook_timeout=self.notebook_timeout,
+            memory_mb=self.memory_mb,
         )
         restored = notebooks.restore_cells(nb, course.source_notebook(lesson))
         outcome, verdicts = judge(course, lesson, restored.notebook, limits)

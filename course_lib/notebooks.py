@@ -143,7 +143,7 @@ def _meta_changes(student: dict, source: dict) -> list[str]:
 
 
 def restore_cells(submitted: nbformat.NotebookNode, source: nbformat.NotebookNode) -> Restored:
-    """Rebuild the notebook to grade: the instructor's cells from ``source``, answers from ``submitted``."""
+    """Rebuild the notebook to grade: instructor cells from ``source``, answers from the student."""
     source_ids = [grade_id(cell) for cell in source.cells]
     known = {gid for gid in source_ids if gid}
     by_id: dict[str, nbformat.NotebookNode] = {}
@@ -156,7 +156,10 @@ def restore_cells(submitted: nbformat.NotebookNode, source: nbformat.NotebookNod
         gid = grade_id(cell)
         if gid in known:
             if gid in by_id:
-                result.note(f"cell `{gid}` appears more than once; only one copy counts", _test_of(source, gid))
+                result.note(
+                    f"cell `{gid}` appears more than once; only one copy counts",
+                    _test_of(source, gid),
+                )
                 continue
             by_id[gid] = cell
             seen_order.append(gid)
@@ -210,7 +213,10 @@ def _answer_cell(source_cell, student_cell, result: Restored):
     cell.source = student_cell.get("source", "")
     changes = _meta_changes(nbgrader_meta(student_cell), nbgrader_meta(source_cell))
     if changes:
-        result.note(f"nbgrader metadata of `{gid}` was changed ({'; '.join(changes)}); the original was used")
+        result.note(
+            f"nbgrader metadata of `{gid}` was changed ({'; '.join(changes)}); "
+            "the original was used"
+        )
     return cell
 
 
@@ -236,7 +242,9 @@ def _protected_cell(source_cell, student_cell, result: Restored, source):
     changes = _meta_changes(nbgrader_meta(student_cell), nbgrader_meta(source_cell))
     if changes:
         result.note(
-            f"nbgrader metadata of `{gid}` was changed ({'; '.join(changes)}); the original was used", test
+            f"nbgrader metadata of `{gid}` was changed ({'; '.join(changes)}); "
+            "the original was used",
+            test,
         )
     return cell
 

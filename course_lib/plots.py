@@ -66,7 +66,9 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     plt = _plt()
     y_true = np.asarray(y_true).ravel()
     y_pred = np.asarray(y_pred).ravel()
-    classes = np.unique(np.concatenate([y_true, y_pred])) if labels is None else np.arange(len(labels))
+    classes = (
+        np.unique(np.concatenate([y_true, y_pred])) if labels is None else np.arange(len(labels))
+    )
     matrix = np.zeros((len(classes), len(classes)), dtype=int)
     index = {c: i for i, c in enumerate(classes)}
     for t, p in zip(y_true, y_pred, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 import time
@@ -19,10 +20,8 @@ def tree_rss(pid: int) -> int:
         return 0
     total = 0
     for proc in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -34,10 +33,8 @@ def kill_tree(pid: int) -> None:
     except psutil.Error:
         return
     for proc in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             proc.kill()
-        except psutil.Error:
-            pass
 
 
 @dataclass
@@ -60,11 +57,17 @@ def run_watched(
     env: dict[str, str] | None = None,
     cwd: str | None = None,
 ) -> Finished:
-    """Run ``cmd``; kill its whole tree past ``timeout`` seconds or ``memory_mb`` resident memory."""
+    """Run ``cmd``; kill its whole tree past ``timeout`` seconds or ``memory_mb`` of RSS."""
     started = time.monotonic()
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True,
-        errors="replace", start_new_session=True,
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        text=True,
+        errors="replace",
+        start_new_session=True,
     )
     state = {"reason": None, "peak": 0}
     done = threading.Event()

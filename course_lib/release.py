@@ -75,7 +75,11 @@ def scan_release(course: Course, lesson: str) -> list[Leak]:
     solution, hidden = _secret_lines(course.source_notebook(lesson))
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(course.root)
-        if "autograder" in path.parts or path.name.startswith("test_") or path.name == "conftest.py":
+        if (
+            "autograder" in path.parts
+            or path.name.startswith("test_")
+            or path.name == "conftest.py"
+        ):
             leaks.append(Leak(rel, "a grader file was released"))
             continue
         if path.suffix == ".ipynb":
@@ -96,8 +100,14 @@ def _scan_notebook(path: Path, rel: Path, solution: set[str], hidden: set[str]) 
         for marker in MARKERS:
             if marker in text:
                 leaks.append(Leak(rel, f"{where} still has a '{marker}' marker"))
-        leaks.extend(Leak(rel, f"{where} contains solution code: {line!r}") for line in sorted(lines & solution))
-        leaks.extend(Leak(rel, f"{where} contains hidden-test code: {line!r}") for line in sorted(lines & hidden))
+        leaks.extend(
+            Leak(rel, f"{where} contains solution code: {line!r}")
+            for line in sorted(lines & solution)
+        )
+        leaks.extend(
+            Leak(rel, f"{where} contains hidden-test code: {line!r}")
+            for line in sorted(lines & hidden)
+        )
         leaks.extend(Leak(rel, f"{where} mentions {w!r}") for w in GRADER_WORDS if w in text)
         if cell.cell_type == "code" and cell.get("outputs"):
             leaks.append(Leak(rel, f"{where} has outputs (they may show solution results)"))
@@ -115,8 +125,13 @@ def release_lesson(course: Course, lesson: str) -> list[Leak]:
     """Run nbgrader's generate_assignment for ``lesson``, then scan the release."""
     course.check_lesson(lesson)
     cmd = [
-        sys.executable, "-m", "nbgrader", "generate_assignment", lesson,
-        "--force", "--CourseDirectory.root=" + str(course.root),
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        lesson,
+        "--force",
+        "--CourseDirectory.root=" + str(course.root),
     ]
     done = subprocess.run(cmd, cwd=course.root, capture_output=True, text=True, env=venv_env())
     if done.returncode != 0:

@@ -20,7 +20,8 @@ class GradeReport:
     """The result of grading one notebook.
 
     ``as_json()`` is the stable contract of ``course grade --json``:
-    ``{"lesson", "score", "max_score", "tests": [{"id", "points", "max_points", "passed", "message"}]}``.
+    ``{"lesson", "score", "max_score",
+    "tests": [{"id", "points", "max_points", "passed", "message"}]}``.
     """
 
     lesson: str | None
@@ -79,8 +80,13 @@ class GradeReport:
         for test in self.tests:
             mark = "PASS" if test.passed else "FAIL"
             first, *rest = test.message.splitlines() or [""]
-            lines.append(f"  {mark}  {test.id:<{width}}  {test.points:g}/{test.max_points:g}  {first}")
-            lines.extend(f"  {'':4}  {'':<{width}}  {'':>{len(f'{test.points:g}/{test.max_points:g}')}}  {r}" for r in rest)
+            lines.append(
+                f"  {mark}  {test.id:<{width}}  {test.points:g}/{test.max_points:g}  {first}"
+            )
+            lines.extend(
+                f"  {'':4}  {'':<{width}}  {'':>{len(f'{test.points:g}/{test.max_points:g}')}}  {r}"
+                for r in rest
+            )
         for note in self.tampering:
             lines.append(f"  TAMPERING: {note}")
         for note in self.incidents:

@@ -45,18 +45,24 @@ def validate_lesson(course: Course, lesson: str, limits: Limits = DEFAULT_LIMITS
     cells = [t.id for t in course.tests(lesson)]
     tests = grader_test_ids(course, lesson)
     for missing in sorted(set(cells) - set(tests)):
-        result.problems.append(f"grade cell `{missing}` has no test_{missing} in {course.grader_path(lesson).name}")
+        result.problems.append(
+            f"grade cell `{missing}` has no test_{missing} in {course.grader_path(lesson).name}"
+        )
     for extra in sorted(set(tests) - set(cells)):
         result.problems.append(f"test_{extra} has no grade cell in the source notebook")
 
-    result.solution = grade_notebook(course.source_notebook_path(lesson), course=course, lesson=lesson, limits=limits)
+    result.solution = grade_notebook(
+        course.source_notebook_path(lesson), course=course, lesson=lesson, limits=limits
+    )
     if result.solution.ungradable:
         result.problems.append(f"solution could not be graded: {result.solution.ungradable}")
     for test in result.solution.tests:
         if not test.passed:
             result.problems.append(f"solution fails `{test.id}`: {test.message.splitlines()[0]}")
     if result.solution.tampering:
-        result.problems.extend(f"solution flagged as tampered: {note}" for note in result.solution.tampering)
+        result.problems.extend(
+            f"solution flagged as tampered: {note}" for note in result.solution.tampering
+        )
 
     release_path = course.release_notebook_path(lesson)
     if not release_path.is_file():
@@ -64,13 +70,19 @@ def validate_lesson(course: Course, lesson: str, limits: Limits = DEFAULT_LIMITS
         return result
     result.release = grade_notebook(release_path, course=course, lesson=lesson, limits=limits)
     if result.release.ungradable:
-        result.problems.append(f"untouched release could not be graded: {result.release.ungradable}")
+        result.problems.append(
+            f"untouched release could not be graded: {result.release.ungradable}"
+        )
     for test in result.release.tests:
         first = test.message.splitlines()[0] if test.message else ""
         if test.passed or test.points:
             result.problems.append(f"untouched release earns points on `{test.id}`")
         elif NOT_IMPLEMENTED not in first:
-            result.problems.append(f"untouched release: `{test.id}` says {first!r}, not '{NOT_IMPLEMENTED}'")
+            result.problems.append(
+                f"untouched release: `{test.id}` says {first!r}, not '{NOT_IMPLEMENTED}'"
+            )
     if result.release.tampering:
-        result.problems.extend(f"untouched release flagged as tampered: {n}" for n in result.release.tampering)
+        result.problems.extend(
+            f"untouched release flagged as tampered: {n}" for n in result.release.tampering
+        )
     return result

@@ -89,7 +89,9 @@ def run_verdict(
             raw = json.loads(out.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raw = {}
-    verdicts = {test_id: TestVerdict(bool(v["passed"]), str(v["message"])) for test_id, v in raw.items()}
+    verdicts = {
+        test_id: TestVerdict(bool(v["passed"]), str(v["message"])) for test_id, v in raw.items()
+    }
     if finished.reason == "timeout":
         problem = f"the graders ran longer than {limits.verdict_timeout} s on this hand-in"
     elif finished.reason == "memory":

@@ -32,7 +32,9 @@ def handin(pytestconfig) -> Handin:
     if not folder:
         pytest.fail("the graders need --handin")
     execution_file = pytestconfig.getoption("--execution")
-    execution = json.loads(Path(execution_file).read_text(encoding="utf-8")) if execution_file else {}
+    execution = (
+        json.loads(Path(execution_file).read_text(encoding="utf-8")) if execution_file else {}
+    )
     return Handin(Path(folder), execution)
 
 

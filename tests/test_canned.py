@@ -14,7 +14,9 @@ from course_lib.settings import DEFAULT_LIMITS
 from .conftest import CANNED, ROOT, load_variants
 
 CASES = [
-    pytest.param(lesson, name, id=f"{lesson}-{name}", marks=pytest.mark.xdist_group(f"{lesson}-{name}"))
+    pytest.param(
+        lesson, name, id=f"{lesson}-{name}", marks=pytest.mark.xdist_group(f"{lesson}-{name}")
+    )
     for lesson in sorted(p.name for p in CANNED.iterdir() if p.is_dir())
     for name in load_variants(lesson).EXPECTED
 ]
@@ -26,7 +28,9 @@ def test_canned_submission_scores(course, lesson, name):
     module = load_variants(lesson)
     failing = module.EXPECTED[name]
     limits = DEFAULT_LIMITS.with_overrides(**getattr(module, "OPTIONS", {}).get(name, {}))
-    report = grade_notebook(CANNED / lesson / f"{name}.ipynb", course=course, lesson=lesson, limits=limits)
+    report = grade_notebook(
+        CANNED / lesson / f"{name}.ipynb", course=course, lesson=lesson, limits=limits
+    )
 
     assert report.ungradable is None, report.ungradable
     tests = {t.id: t for t in report.tests}
@@ -36,7 +40,9 @@ def test_canned_submission_scores(course, lesson, name):
         for test_id, t in tests.items()
     }
     expected = {
-        test_id: (False, 0.0, failing[test_id]) if test_id in failing else (True, t.max_points, "passed")
+        test_id: (False, 0.0, failing[test_id])
+        if test_id in failing
+        else (True, t.max_points, "passed")
         for test_id, t in tests.items()
     }
     assert observed == expected, report.render()

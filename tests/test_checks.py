@@ -26,7 +26,10 @@ def sequential(*stack, shape=(3,)):
 
 
 def test_check_layers_accepts_matching_model():
-    checks.check_layers(sequential(layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid")), EXPECTED)
+    checks.check_layers(
+        sequential(layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid")),
+        EXPECTED,
+    )
 
 
 def test_check_layers_accepts_separate_activation_layer_and_functional_api():
@@ -57,7 +60,9 @@ def test_check_layers_reports_missing_and_extra_layers():
         checks.check_layers(sequential(layers.Dense(1, activation="sigmoid")), EXPECTED)
     assert first_line(excinfo) == "missing layer: Dense"
     model = sequential(
-        layers.Dense(4, activation="relu"), layers.Dropout(0.5), layers.Dense(1, activation="sigmoid")
+        layers.Dense(4, activation="relu"),
+        layers.Dropout(0.5),
+        layers.Dense(1, activation="sigmoid"),
     )
     with pytest.raises(CheckFailure) as excinfo:
         checks.check_layers(model, EXPECTED)
@@ -65,11 +70,15 @@ def test_check_layers_reports_missing_and_extra_layers():
 
 
 def test_check_layers_reports_wrong_input_shape_and_unbuilt_model():
-    model = sequential(layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid"), shape=(5,))
+    model = sequential(
+        layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid"), shape=(5,)
+    )
     with pytest.raises(CheckFailure) as excinfo:
         checks.check_layers(model, EXPECTED)
     assert first_line(excinfo) == "input shape: wrong"
-    unbuilt = keras.Sequential([layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid")])
+    unbuilt = keras.Sequential(
+        [layers.Dense(4, activation="relu"), layers.Dense(1, activation="sigmoid")]
+    )
     with pytest.raises(CheckFailure) as excinfo:
         checks.check_layers(unbuilt, EXPECTED)
     assert first_line(excinfo) == "input shape: missing"
@@ -100,7 +109,11 @@ def test_check_answer_int():
     [
         ("mse", "adam", ["mae"]),
         ("mean_squared_error", "Adam", ["mean_absolute_error"]),
-        (keras.losses.MeanSquaredError(), keras.optimizers.Adam(0.01), [keras.metrics.MeanAbsoluteError()]),
+        (
+            keras.losses.MeanSquaredError(),
+            keras.optimizers.Adam(0.01),
+            [keras.metrics.MeanAbsoluteError()],
+        ),
         (keras.losses.mean_squared_error, "adam", ["mae", "mse"]),
     ],
 )
@@ -140,9 +153,12 @@ def test_check_standardised_tells_leak_from_raw_from_wrong():
     train = rng.normal(5, 2, size=(200, 3))
     test = rng.normal(6, 3, size=(50, 3))
     mean, std = train.mean(axis=0), train.std(axis=0)
-    checks.check_standardised("X_test_scaled", (test - mean) / std, test, train, leak_reference=test)
+    checks.check_standardised(
+        "X_test_scaled", (test - mean) / std, test, train, leak_reference=test
+    )
     cases = {
-        "`X_test_scaled`: standardised with its own statistics": (test - test.mean(0)) / test.std(0),
+        "`X_test_scaled`: standardised with its own statistics": (test - test.mean(0))
+        / test.std(0),
         "`X_test_scaled`: not standardised": test,
         "`X_test_scaled`: not standardised with the training statistics": test / 10,
     }
@@ -177,10 +193,14 @@ def test_failure_renders_what_expected_found_hint():
 
 
 def test_inspection_normalises_names():
-    assert inspection.normalise_loss("mse") == inspection.normalise_loss(keras.losses.MeanSquaredError())
-    assert inspection.normalise_loss({"class_name": "function", "config": "mean_squared_error"}) == (
-        "mean_squared_error"
+    assert inspection.normalise_loss("mse") == inspection.normalise_loss(
+        keras.losses.MeanSquaredError()
     )
+    assert inspection.normalise_loss(
+        {"class_name": "function", "config": "mean_squared_error"}
+    ) == ("mean_squared_error")
     assert inspection.normalise_optimizer(keras.optimizers.RMSprop()) == "rmsprop"
-    assert inspection.normalise_metric("acc") == inspection.normalise_metric("sparse_categorical_accuracy")
+    assert inspection.normalise_metric("acc") == inspection.normalise_metric(
+        "sparse_categorical_accuracy"
+    )
     assert LayerRecord("MaxPool2D", pool_size=2) == LayerRecord("MaxPooling2D", pool_size=(2, 2))

@@ -16,7 +16,11 @@ TEST_KEYS = {"id", "points", "max_points", "passed", "message"}
 
 def course(*args, cwd=ROOT):
     return subprocess.run(
-        [sys.executable, "-m", "course_lib.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "course_lib.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -46,7 +50,13 @@ def test_ungradable_file_exits_2_with_one_json_object(tmp_path, content, lesson,
 
 
 def test_notebook_of_another_lesson_is_refused(tmp_path):
-    done = course("grade", str(ROOT / "tests/canned/01_regression/correct.ipynb"), "--lesson", "nope", "--json")
+    done = course(
+        "grade",
+        str(ROOT / "tests/canned/01_regression/correct.ipynb"),
+        "--lesson",
+        "nope",
+        "--json",
+    )
     assert done.returncode == 2
     assert "unknown lesson 'nope'" in done.stderr
 

@@ -8,7 +8,9 @@ from course_lib import data
 
 from .conftest import SHARED_DATA
 
-needs_shared = pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="no ../shared/data beside the repo")
+needs_shared = pytest.mark.skipif(
+    not (SHARED_DATA / "mnist").is_dir(), reason="no ../shared/data beside the repo"
+)
 
 
 def test_splits_are_fixed_and_disjoint():

@@ -29,7 +29,9 @@ SPEC = {
 def namespace():
     model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)])
     model.compile(loss="mse", optimizer="adam")
-    history = model.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=2, verbose=0, validation_split=0.25)
+    history = model.fit(
+        np.ones((4, 3)), np.ones((4, 2)), epochs=2, verbose=0, validation_split=0.25
+    )
     return {
         "model": model,
         "X": np.arange(6.0).reshape(2, 3),
@@ -46,7 +48,8 @@ def test_export_then_read_back(tmp_path, namespace):
     export_namespace(namespace, SPEC, str(tmp_path))
     handin = Handin(tmp_path)
     np.testing.assert_allclose(
-        handin.model("model").predict(np.ones((1, 3)), verbose=0), namespace["model"].predict(np.ones((1, 3)), verbose=0)
+        handin.model("model").predict(np.ones((1, 3)), verbose=0),
+        namespace["model"].predict(np.ones((1, 3)), verbose=0),
     )
     np.testing.assert_array_equal(handin.array("X"), namespace["X"])
     assert handin.value("answer") == {"binary": {"loss": "binary_crossentropy"}, "n": 7}
@@ -65,7 +68,9 @@ def test_missing_and_unsavable_names_fail_plainly(tmp_path, namespace):
     handin = Handin(tmp_path, {"not_implemented": True})
     with pytest.raises(CheckFailure) as excinfo:
         handin.value("missing_name")
-    assert str(excinfo.value).splitlines()[0] == "not implemented yet: `missing_name` is not defined"
+    assert (
+        str(excinfo.value).splitlines()[0] == "not implemented yet: `missing_name` is not defined"
+    )
     with pytest.raises(CheckFailure) as excinfo:
         handin.model("broken_model")
     assert str(excinfo.value).splitlines()[0] == "`broken_model` could not be collected for grading"
@@ -73,17 +78,26 @@ def test_missing_and_unsavable_names_fail_plainly(tmp_path, namespace):
 
 def test_missing_name_explains_a_crash_or_an_error(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"model": {"status": "missing"}}))
-    stopped = Handin(tmp_path, {"stopped": "the kernel died (exit status 3)", "not_implemented": True})
-    with pytest.raises(CheckFailure, match=r"^`model` is not defined: the kernel died \(exit status 3\)"):
+    stopped = Handin(
+        tmp_path, {"stopped": "the kernel died (exit status 3)", "not_implemented": True}
+    )
+    with pytest.raises(
+        CheckFailure, match=r"^`model` is not defined: the kernel died \(exit status 3\)"
+    ):
         stopped.model("model")
-    errored = Handin(tmp_path, {"first_error": "the cell starting `x = 1/0` raised ZeroDivisionError: division by zero"})
-    with pytest.raises(CheckFailure, match="^`model` is not defined: the cell starting `x = 1/0` raised"):
+    errored = Handin(
+        tmp_path,
+        {"first_error": "the cell starting `x = 1/0` raised ZeroDivisionError: division by zero"},
+    )
+    with pytest.raises(
+        CheckFailure, match=r"^`model` is not defined: the cell starting `x = 1/0` raised"
+    ):
         errored.model("model")
 
 
 def test_forged_manifest_without_files_is_not_believed(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"model": {"status": "ok"}}))
-    with pytest.raises(CheckFailure, match="^`model` is not defined"):
+    with pytest.raises(CheckFailure, match=r"^`model` is not defined"):
         Handin(tmp_path).model("model")
     (tmp_path / "manifest.json").write_text("[]")
     assert Handin(tmp_path).manifest == {}
@@ -92,20 +106,20 @@ def test_forged_manifest_without_files_is_not_believed(tmp_path):
 def test_a_pickled_array_is_refused(tmp_path):
     np.save(tmp_path / "X.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     (tmp_path / "manifest.json").write_text(json.dumps({"X": {"status": "ok"}}))
-    with pytest.raises(CheckFailure, match="^`X`: not a numeric array"):
+    with pytest.raises(CheckFailure, match=r"^`X`: not a numeric array"):
         Handin(tmp_path).array("X")
 
 
 def test_lambda_layer_model_is_refused_in_safe_mode(tmp_path):
     model = keras.Sequential([keras.Input(shape=(2,)), layers.Lambda(lambda x: x * 2)])
     export_namespace({"model": model}, {"model": "model"}, str(tmp_path))
-    with pytest.raises(CheckFailure, match="^`model` could not be reloaded for grading"):
+    with pytest.raises(CheckFailure, match=r"^`model` could not be reloaded for grading"):
         Handin(tmp_path).model("model")
 
 
 def test_export_cell_is_self_contained(tmp_path):
     source = export_cell_source({"answer": "value"}, tmp_path)
     namespace = {"answer": 42}
-    exec(compile(source, "<export>", "exec"), namespace)  # noqa: S102 - what the kernel runs
+    exec(compile(source, "<export>", "exec"), namespace)
     assert json.loads((tmp_path / "answer.json").read_text()) == 42
     assert "export_namespace" not in namespace

@@ -33,9 +33,19 @@ def submission():
         (b"\xff\xfe\x00garbage", "is not UTF-8 text"),
         (b'{"cells": [', "is not valid JSON (line 1, column 12"),
         (b"[1, 2, 3]", "is JSON but not a Jupyter notebook (no cells)"),
-        (json.dumps({"cells": [], "nbformat": 3, "metadata": {}}).encode(), "is in notebook format 3"),
         (
-            json.dumps({"cells": [{"cell_type": "code"}], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(),
+            json.dumps({"cells": [], "nbformat": 3, "metadata": {}}).encode(),
+            "is in notebook format 3",
+        ),
+        (
+            json.dumps(
+                {
+                    "cells": [{"cell_type": "code"}],
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                    "metadata": {},
+                }
+            ).encode(),
             "is not a valid notebook",
         ),
     ],
@@ -56,7 +66,9 @@ def test_read_submission_accepts_a_real_notebook():
 def test_untouched_submission_is_restored_without_notes(source, submission):
     restored = notebooks.restore_cells(submission, source)
     assert restored.tampering == []
-    assert [notebooks.grade_id(c) for c in restored.notebook.cells] == [notebooks.grade_id(c) for c in source.cells]
+    assert [notebooks.grade_id(c) for c in restored.notebook.cells] == [
+        notebooks.grade_id(c) for c in source.cells
+    ]
 
 
 def _cell(notebook, gid):
@@ -67,7 +79,9 @@ def test_edited_grade_cell_is_replaced_by_the_original(source, submission):
     _cell(submission, "quality").source = "pass  # I promise it works"
     restored = notebooks.restore_cells(submission, source)
     assert _cell(restored.notebook, "quality").source == _cell(source, "quality").source
-    assert restored.tampered_tests["quality"] == ["grade cell `quality` was edited; the original was used"]
+    assert restored.tampered_tests["quality"] == [
+        "grade cell `quality` was edited; the original was used"
+    ]
 
 
 def test_raised_points_and_removed_grade_flag_are_undone(source, submission):
@@ -102,13 +116,17 @@ def test_deleted_answer_cell_counts_as_not_answered(source, submission):
     submission.cells.remove(_cell(submission, "part_c_answer"))
     restored = notebooks.restore_cells(submission, source)
     assert "NotImplementedError" in _cell(restored.notebook, "part_c_answer").source
-    assert "answer cell `part_c_answer` was deleted; it counts as not answered" in restored.tampering
+    assert (
+        "answer cell `part_c_answer` was deleted; it counts as not answered" in restored.tampering
+    )
 
 
 def test_student_extra_cells_stay_after_their_answer(source, submission):
     index = submission.cells.index(_cell(submission, "part_a_answer"))
     submission.cells.insert(index + 1, nbformat.v4.new_code_cell("helper = 1"))
-    forged = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "points": 50}})
+    forged = nbformat.v4.new_code_cell(
+        "x = 1", metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "points": 50}}
+    )
     submission.cells.append(forged)
     restored = notebooks.restore_cells(submission, source)
     sources = [c.source for c in restored.notebook.cells]

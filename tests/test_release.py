@@ -38,24 +38,48 @@ def _edit_release(course, edit):
 @pytest.mark.parametrize(
     ("edit", "leak"),
     [
-        (lambda nb: nb.cells.append(nbformat.v4.new_code_cell("X_train_scaled = (X_train - feature_mean) / feature_std")),
-         "contains solution code: 'X_train_scaled = (X_train - feature_mean) / feature_std'"),
-        (lambda nb: nb.cells.append(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")),
-         "still has a 'BEGIN SOLUTION' marker"),
-        (lambda nb: nb.cells.append(nbformat.v4.new_code_cell("import autograder")), "mentions 'autograder'"),
-        (lambda nb: nb.cells.append(nbformat.v4.new_code_cell(
-            'from course_lib.graded import hidden_test; hidden_test("01_regression", "quality")')),
-         "contains hidden-test code"),
-        (lambda nb: nb.cells[2].outputs.append(nbformat.v4.new_output("stream", text="10/10")), "has outputs"),
+        (
+            lambda nb: nb.cells.append(
+                nbformat.v4.new_code_cell("X_train_scaled = (X_train - feature_mean) / feature_std")
+            ),
+            "contains solution code: 'X_train_scaled = (X_train - feature_mean) / feature_std'",
+        ),
+        (
+            lambda nb: nb.cells.append(
+                nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")
+            ),
+            "still has a 'BEGIN SOLUTION' marker",
+        ),
+        (
+            lambda nb: nb.cells.append(nbformat.v4.new_code_cell("import autograder")),
+            "mentions 'autograder'",
+        ),
+        (
+            lambda nb: nb.cells.append(
+                nbformat.v4.new_code_cell(
+                    "from course_lib.graded import hidden_test; "
+                    'hidden_test("01_regression", "quality")'
+                )
+            ),
+            "contains hidden-test code",
+        ),
+        (
+            lambda nb: nb.cells[2].outputs.append(nbformat.v4.new_output("stream", text="10/10")),
+            "has outputs",
+        ),
     ],
 )
 def test_scan_catches_a_leak_in_the_notebook(course_copy, edit, leak):
     _edit_release(course_copy, edit)
-    assert any(leak in str(found) for found in scan_release(course_copy, LESSON)), scan_release(course_copy, LESSON)
+    assert any(leak in str(found) for found in scan_release(course_copy, LESSON)), scan_release(
+        course_copy, LESSON
+    )
 
 
 def test_scan_catches_a_released_grader_file(course_copy):
-    shutil.copy(course_copy.grader_path(LESSON), course_copy.release_dir / LESSON / "test_01_regression.py")
+    shutil.copy(
+        course_copy.grader_path(LESSON), course_copy.release_dir / LESSON / "test_01_regression.py"
+    )
     assert [str(leak) for leak in scan_release(course_copy, LESSON)] == [
         "release/01_regression/test_01_regression.py: a grader file was released"
     ]

@@ -56,16 +56,24 @@ def grade(lesson: str, test_id: str, points: float):
         f'from course_lib.graded import hidden_test; hidden_test("{lesson}", "{test_id}")\n'
         "### END HIDDEN TESTS"
     )
-    return nbformat.v4.new_code_cell(source, metadata=_meta(test_id, grade=True, locked=True, points=points))
+    return nbformat.v4.new_code_cell(
+        source, metadata=_meta(test_id, grade=True, locked=True, points=points)
+    )
 
 
 def notebook(cells) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.cells = list(cells)
     for index, cell in enumerate(nb.cells):
-        cell.id = f"{cell.metadata['nbgrader']['grade_id'].replace('_', '-')}"[:64] or f"cell-{index}"
+        cell.id = (
+            f"{cell.metadata['nbgrader']['grade_id'].replace('_', '-')}"[:64] or f"cell-{index}"
+        )
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "kernelspec": {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        },
         "language_info": {"name": "python"},
     }
     return nb

@@ -9,7 +9,9 @@ from notebook_cells import answer, code, grade, md, write
 LESSON = "02_classification"
 
 CELLS = [
-    md("intro", """
+    md(
+        "intro",
+        """
         # Lesson 02 — Classification: sigmoid, softmax and cross-entropy
 
         In lesson 01 the network ended in one linear unit because the answer was a number.
@@ -28,9 +30,12 @@ CELLS = [
         *self-check* cell after each part. Before you submit, restart the kernel and run all
         cells from the top: the grader runs your notebook exactly like that, then checks your
         models itself on test data it loads on its own — printed numbers are never trusted.
-        """),
+        """,
+    ),
     md("setup_md", "## Setup"),
-    code("setup", """
+    code(
+        "setup",
+        """
         import numpy as np
         import keras
         from keras import layers
@@ -39,8 +44,11 @@ CELLS = [
         from course_lib.inspection import LayerRecord
 
         print("Keras", keras.__version__)
-        """),
-    md("data_md", """
+        """,
+    ),
+    md(
+        "data_md",
+        """
         ## The data
 
         * **Breast cancer** (scikit-learn): 569 tumours, 30 measurements each, label `0`
@@ -51,8 +59,11 @@ CELLS = [
         The course library splits both data sets once and for all (stratified), so your grader
         uses the same rows. The features are standardised with the **training** statistics,
         as you did in lesson 01; that part is done for you here.
-        """),
-    code("load", """
+        """,
+    ),
+    code(
+        "load",
+        """
         cancer = data.load_breast_cancer_split()
         mean, std = cancer.X_train.mean(axis=0), cancer.X_train.std(axis=0)
         X_cancer_train = (cancer.X_train - mean) / std
@@ -68,8 +79,11 @@ CELLS = [
 
         print("cancer:", X_cancer_train.shape, X_cancer_test.shape, np.bincount(y_cancer_train))
         print("wine:  ", X_wine_train.shape, X_wine_test.shape, "labels", np.bincount(y_wine_train))
-        """),
-    md("part_a", """
+        """,
+    ),
+    md(
+        "part_a",
+        """
         ### Part A — A binary classifier (3 points)
 
         For two classes the network needs **one** output: the probability that the label is 1.
@@ -81,8 +95,11 @@ CELLS = [
         `layers.Dense(1, activation="sigmoid")`. Compile it with `loss="binary_crossentropy"`,
         `optimizer="adam"`, `metrics=["accuracy"]`, and train it on `X_cancer_train`,
         `y_cancer_train` with the `fit` call given (keep its result in `binary_history`).
-        """),
-    answer("part_a_answer", """
+        """,
+    ),
+    answer(
+        "part_a_answer",
+        """
         keras.backend.clear_session()
         keras.utils.set_random_seed(42)
         ### BEGIN SOLUTION
@@ -98,8 +115,11 @@ CELLS = [
             epochs=30, batch_size=16, validation_split=0.2, verbose=0,
         )
         print("last validation accuracy:", round(binary_history.history["val_accuracy"][-1], 3))
-        """),
-    code("part_a_check", """
+        """,
+    ),
+    code(
+        "part_a_check",
+        """
         # Self-check (not graded)
         expected = [LayerRecord("Dense", units=1, activation="sigmoid", input_shape=(30,))]
         checks.check_layers(binary_model, expected)
@@ -107,10 +127,13 @@ CELLS = [
             binary_model, loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"]
         )
         print("Part A looks right")
-        """),
+        """,
+    ),
     grade(LESSON, "binary_architecture", 2),
     grade(LESSON, "binary_compile", 1),
-    md("part_b", """
+    md(
+        "part_b",
+        """
         ### Part B — From probabilities to labels (2 points)
 
         `binary_model.predict` returns an array of shape `(n, 1)`: one probability per tumour.
@@ -120,21 +143,30 @@ CELLS = [
         **integers** 0/1 of shape `(n_test,)` — flatten with `.ravel()`, compare with `0.5`, then
         `.astype("int64")`. The confusion matrix below counts, for every true label, how often each
         label was predicted.
-        """),
-    answer("part_b_answer", """
+        """,
+    ),
+    answer(
+        "part_b_answer",
+        """
         ### BEGIN SOLUTION
         binary_probabilities = binary_model.predict(X_cancer_test, verbose=0).ravel()
         binary_pred = (binary_probabilities > 0.5).astype("int64")
         ### END SOLUTION
         accuracy = (binary_pred == y_cancer_test).mean()
         print(binary_pred.shape, binary_pred.dtype, "test accuracy:", accuracy.round(3))
-        """),
-    code("part_b_check", """
+        """,
+    ),
+    code(
+        "part_b_check",
+        """
         # Self-check (not graded), then the confusion matrix
         checks.check_array("binary_pred", binary_pred, shape=(len(y_cancer_test),), dtype="int64")
         plots.confusion_matrix(y_cancer_test, binary_pred, labels=["malignant", "benign"]);
-        """),
-    md("part_c", """
+        """,
+    ),
+    md(
+        "part_c",
+        """
         ### Part C — Three classes with one-hot targets (3 points)
 
         For `k` classes the network needs `k` outputs, one score per class. The `softmax`
@@ -151,8 +183,11 @@ CELLS = [
           step: with only 133 wines, the default would need hundreds of epochs) and
           `metrics=["accuracy"]`, and trained on `X_wine_train`, `y_wine_train_onehot` with the
           `fit` call given.
-        """),
-    answer("part_c_answer", """
+        """,
+    ),
+    answer(
+        "part_c_answer",
+        """
         keras.backend.clear_session()
         keras.utils.set_random_seed(42)
         ### BEGIN SOLUTION
@@ -173,8 +208,11 @@ CELLS = [
             epochs=30, batch_size=16, validation_split=0.2, verbose=0,
         )
         print("first one-hot rows:", y_wine_train_onehot[:3].tolist())
-        """),
-    md("part_d", """
+        """,
+    ),
+    md(
+        "part_d",
+        """
         ### Part D — The same network on integer targets (1 point, graded with Part C)
 
         Writing every target as a one-hot row is not necessary: `sparse_categorical_crossentropy`
@@ -192,8 +230,11 @@ CELLS = [
 
         Mixing the two up fails: `sparse_categorical_crossentropy` on one-hot rows, or
         `categorical_crossentropy` on integers, makes `fit` stop with a shape error.
-        """),
-    answer("part_d_answer", """
+        """,
+    ),
+    answer(
+        "part_d_answer",
+        """
         keras.backend.clear_session()
         keras.utils.set_random_seed(42)
         ### BEGIN SOLUTION
@@ -212,15 +253,21 @@ CELLS = [
             X_wine_train, y_wine_train_sparse,
             epochs=30, batch_size=16, validation_split=0.2, verbose=0,
         )
-        """),
-    answer("part_d_pred_answer", """
+        """,
+    ),
+    answer(
+        "part_d_pred_answer",
+        """
         ### BEGIN SOLUTION
         wine_pred = np.argmax(sparse_model.predict(X_wine_test, verbose=0), axis=1)
         ### END SOLUTION
         accuracy = (wine_pred == y_wine_test).mean()
         print(wine_pred.shape, wine_pred.dtype, "test accuracy:", accuracy.round(3))
-        """),
-    code("part_d_check", """
+        """,
+    ),
+    code(
+        "part_d_check",
+        """
         # Self-check (not graded), then the confusion matrix
         for name, m in (("onehot_model", onehot_model), ("sparse_model", sparse_model)):
             expected = [LayerRecord("Dense", units=3, activation="softmax", input_shape=(13,))]
@@ -230,11 +277,14 @@ CELLS = [
         checks.check_array("wine_pred", wine_pred, shape=(len(y_wine_test),))
         cultivars = ["cultivar 0", "cultivar 1", "cultivar 2"]
         plots.confusion_matrix(y_wine_test, wine_pred, labels=cultivars);
-        """),
+        """,
+    ),
     grade(LESSON, "multiclass_architecture", 2),
     grade(LESSON, "multiclass_compile", 2),
     grade(LESSON, "predictions", 2),
-    md("part_e", """
+    md(
+        "part_e",
+        """
         ### Part E — The decision table (2 points)
 
         Summarise the three lessons so far. Define `decision_table`, a dict with exactly the
@@ -242,8 +292,11 @@ CELLS = [
         `"activation"` (the output layer's activation), `"loss"` and `"metric"` (one metric you
         would report), all written as the strings you would pass to Keras. For `"multiclass"`,
         give the loss for **one-hot** targets. A linear output may be written `"linear"` or `None`.
-        """),
-    answer("part_e_answer", """
+        """,
+    ),
+    answer(
+        "part_e_answer",
+        """
         ### BEGIN SOLUTION
         decision_table = {
             "regression": {"activation": "linear", "loss": "mse", "metric": "mae"},
@@ -261,19 +314,25 @@ CELLS = [
         ### END SOLUTION
         for task, row in decision_table.items():
             print(f"{task:<12}", row)
-        """),
+        """,
+    ),
     grade(LESSON, "decision_table", 2),
-    md("part_f", """
+    md(
+        "part_f",
+        """
         ### Part F — Accuracy (2 points)
 
         Nothing new to write: the grader measures the test accuracy of `binary_model`,
         `onehot_model` and `sparse_model` on the test splits it loads itself: `binary_model` must
         reach **at least 0.90**, the two wine models **at least 0.93** (always predicting the most
         frequent class scores 0.63 on breast cancer and 0.40 on wine).
-        """),
+        """,
+    ),
     grade(LESSON, "quality", 2),
     md("plots_md", "## Learning curves"),
-    code("plots", """
+    code(
+        "plots",
+        """
         # Figures only
         plots.learning_curves(binary_history, metrics=("loss", "accuracy"), title="Breast cancer");
         plots.compare_curves(
@@ -281,8 +340,11 @@ CELLS = [
             metric="val_accuracy",
             title="Wine: two encodings, same network",
         );
-        """),
-    md("wrap_up", """
+        """,
+    ),
+    md(
+        "wrap_up",
+        """
         ## What you learned
 
         | task | output units | activation | loss | metric |
@@ -297,7 +359,8 @@ CELLS = [
         * The loss must match how the targets are written: one-hot rows → categorical,
           integer labels → sparse categorical.
         * Labels come from probabilities by a threshold (binary) or `argmax` (multi-class).
-        """),
+        """,
+    ),
 ]
 
 if __name__ == "__main__":

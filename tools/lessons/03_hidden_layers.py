@@ -9,7 +9,9 @@ from notebook_cells import answer, code, grade, md, write
 LESSON = "03_hidden_layers"
 
 CELLS = [
-    md("intro", """
+    md(
+        "intro",
+        """
         # Lesson 03 — Hidden layers, parameter counts and optimizers
 
         The networks of lessons 01 and 02 connected the inputs straight to the output: whatever
@@ -27,9 +29,12 @@ CELLS = [
         *self-check* cell after each part. Before you submit, restart the kernel and run all
         cells from the top: the grader runs your notebook exactly like that, then checks your
         models itself on test data it loads on its own — printed numbers are never trusted.
-        """),
+        """,
+    ),
     md("setup_md", "## Setup"),
-    code("setup", """
+    code(
+        "setup",
+        """
         import numpy as np
         import keras
         import matplotlib.pyplot as plt
@@ -39,15 +44,21 @@ CELLS = [
         from course_lib.inspection import LayerRecord
 
         print("Keras", keras.__version__)
-        """),
-    md("data_md", """
+        """,
+    ),
+    md(
+        "data_md",
+        """
         ## Two moons
 
         1,000 points in the plane, in two interleaving half-moons (with some noise); the label
         says which moon a point belongs to. The course library splits them 75 % / 25 %, so your
         grader uses the same rows. Both features already have a similar, small scale.
-        """),
-    code("load", """
+        """,
+    ),
+    code(
+        "load",
+        """
         moons = data.load_moons_split()
         X_train, X_test, y_train, y_test = moons.X_train, moons.X_test, moons.y_train, moons.y_test
         print("train:", X_train.shape, " test:", X_test.shape)
@@ -55,8 +66,11 @@ CELLS = [
         fig, ax = plt.subplots(figsize=(5, 3.5))
         ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, s=8, cmap="coolwarm")
         ax.set_title("Two moons (training set)");
-        """),
-    md("part_a", """
+        """,
+    ),
+    md(
+        "part_a",
+        """
         ### Part A — A linear baseline (1 point, graded in Part B)
 
         Define `linear_model`: `keras.Input(shape=(2,))` followed by one
@@ -64,8 +78,11 @@ CELLS = [
         with `loss="binary_crossentropy"`, `optimizer=keras.optimizers.Adam(learning_rate=0.01)`
         (ten times Adam's default step, so that a few epochs suffice) and `metrics=["accuracy"]`;
         the `fit` call is given.
-        """),
-    answer("part_a_answer", """
+        """,
+    ),
+    answer(
+        "part_a_answer",
+        """
         keras.backend.clear_session()
         keras.utils.set_random_seed(42)
         ### BEGIN SOLUTION
@@ -83,8 +100,11 @@ CELLS = [
             X_train, y_train, epochs=30, batch_size=32, validation_split=0.2, verbose=0
         )
         print("linear model, last validation accuracy:", linear_history.history["val_accuracy"][-1])
-        """),
-    md("part_b", """
+        """,
+    ),
+    md(
+        "part_b",
+        """
         ### Part B — Hidden layers (6 points)
 
         A hidden layer sits between the input and the output. With a non-linear activation such
@@ -100,8 +120,11 @@ CELLS = [
 
         The grader measures both models on the test split: `hidden_model` must reach an accuracy of
         **at least 0.95**, and `linear_model` must be the clearly worse straight-line baseline.
-        """),
-    answer("part_b_answer", """
+        """,
+    ),
+    answer(
+        "part_b_answer",
+        """
         keras.backend.clear_session()
         keras.utils.set_random_seed(42)
         ### BEGIN SOLUTION
@@ -121,8 +144,11 @@ CELLS = [
             X_train, y_train, epochs=30, batch_size=32, validation_split=0.2, verbose=0
         )
         print("hidden model, last validation accuracy:", hidden_history.history["val_accuracy"][-1])
-        """),
-    code("part_b_check", """
+        """,
+    ),
+    code(
+        "part_b_check",
+        """
         # Self-check (not graded), then the learning curves of both models
         checks.check_layers(hidden_model, [
             LayerRecord("Dense", units=16, activation="relu", input_shape=(2,)),
@@ -134,12 +160,15 @@ CELLS = [
         )
         plots.compare_curves({"linear": linear_history, "hidden layers": hidden_history},
                              metric="val_accuracy", title="Validation accuracy on two moons");
-        """),
+        """,
+    ),
     grade(LESSON, "hidden_architecture", 2),
     grade(LESSON, "compile_settings", 1),
     grade(LESSON, "quality", 2),
     grade(LESSON, "baseline", 1),
-    md("part_c", """
+    md(
+        "part_c",
+        """
         ### Part C — Counting parameters by hand (2 points)
 
         A `Dense` layer with `n_in` inputs and `n_units` units has one weight for every
@@ -156,8 +185,11 @@ CELLS = [
         the **batch dimension** — the number of rows passed at once. The model does not fix it:
         `fit` feeds mini-batches of 32 rows, `predict` may get any number. Parameters never
         depend on it: the same weights are applied to every row.
-        """),
-    answer("part_c_answer", """
+        """,
+    ),
+    answer(
+        "part_c_answer",
+        """
         ### BEGIN SOLUTION
         def dense_params(n_in, n_units):
             return n_in * n_units + n_units
@@ -168,15 +200,21 @@ CELLS = [
         ### END SOLUTION
         hidden_model.summary()
         print("hidden_model by hand:", hidden_params, "  MLP by hand:", mlp_params)
-        """),
-    code("part_c_check", """
+        """,
+    ),
+    code(
+        "part_c_check",
+        """
         # Self-check (not graded)
         checks.check_answer_int("dense_params(100, 10)", dense_params(100, 10), 1010)
         checks.check_answer_int("hidden_params", hidden_params, hidden_model.count_params())
         print("Part C looks right: Keras counts", hidden_model.count_params(), "parameters too")
-        """),
+        """,
+    ),
     grade(LESSON, "parameter_count", 2),
-    md("part_d", """
+    md(
+        "part_d",
+        """
         ### Part D — Optimizers (2 points)
 
         The optimizer decides how the weights move along the gradient.
@@ -205,8 +243,11 @@ CELLS = [
 
         The next cell trains a fresh copy of `hidden_model` (`keras.models.clone_model`: same
         architecture, new random weights) with each of them and plots the training loss.
-        """),
-    answer("part_d_answer", """
+        """,
+    ),
+    answer(
+        "part_d_answer",
+        """
         ### BEGIN SOLUTION
         optimizers = {
             "sgd": keras.optimizers.SGD(learning_rate=0.1),
@@ -219,9 +260,12 @@ CELLS = [
         ### END SOLUTION
         for name, optimizer in optimizers.items():
             print(f"{name:<9}", type(optimizer).__name__, optimizer.get_config()["learning_rate"])
-        """),
+        """,
+    ),
     grade(LESSON, "optimizers", 2),
-    code("optimizer_runs", """
+    code(
+        "optimizer_runs",
+        """
         # Train the same architecture with each optimizer (a fresh copy of each optimizer too:
         # an optimizer object keeps state for the model it trained)
         optimizer_histories = {}
@@ -236,8 +280,11 @@ CELLS = [
             optimizer_histories[name] = history
             print(f"{name:<9} final training loss {history.history['loss'][-1]:.3f}")
         plots.compare_curves(optimizer_histories, metric="loss", title="Training loss");
-        """),
-    md("wrap_up", """
+        """,
+    ),
+    md(
+        "wrap_up",
+        """
         ## What you learned
 
         * Hidden layers only help with a non-linear activation: stacked linear layers collapse
@@ -246,7 +293,8 @@ CELLS = [
         * The `None` in an output shape is the batch dimension, left open on purpose.
         * Optimizers differ in how they step: plain SGD, with momentum (Nesterov looks ahead),
           adaptive per-weight steps (Adagrad, RMSprop), or both (Adam).
-        """),
+        """,
+    ),
 ]
 
 if __name__ == "__main__":
