@@ -120,7 +120,12 @@ class _Kernel:
         self.spec_manager = KernelSpecManager(kernel_dirs=[str(private / "kernels")])
 
     def manager(self) -> KernelManager:
-        manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=self.spec_manager)
+        # nbclient needs an asynchronous client: a blocking one waits forever on a dead kernel.
+        manager = KernelManager(
+            kernel_name=KERNEL_NAME,
+            kernel_spec_manager=self.spec_manager,
+            client_class="jupyter_client.asynchronous.AsyncKernelClient",
+        )
         manager.connection_file = str(self.connection_file)
         return manager
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -28,3 +29,11 @@ def load_variants(lesson: str):
 @pytest.fixture(scope="session")
 def course() -> Course:
     return Course(ROOT)
+
+
+def copy_course(dest: Path) -> Course:
+    """A throw-away copy of the course folder (runs there leave no gradebook or submissions)."""
+    for name in ("source", "release", "autograder"):
+        shutil.copytree(ROOT / name, dest / name)
+    shutil.copy(ROOT / "nbgrader_config.py", dest)
+    return Course(dest)

@@ -7,20 +7,16 @@ import shutil
 import nbformat
 import pytest
 
-from course_lib.course import Course
 from course_lib.release import scan_release
 
-from .conftest import ROOT
+from .conftest import copy_course
 
 LESSON = "01_regression"
 
 
 @pytest.fixture
 def course_copy(tmp_path):
-    for name in ("source", "release", "autograder"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    return Course(tmp_path)
+    return copy_course(tmp_path)
 
 
 def test_committed_releases_are_clean(course):

@@ -1,0 +1,361 @@
+"""Grade a whole class: find the submissions, grade them in parallel, keep every result.
+
+Submissions are nbgrader's ``submitted/<student>/<lesson>/<lesson>.ipynb``. Each one is a
+:class:`~course_lib.batch_job.Job` run by a local pool or by a Dask ``distributed``
+cluster (both through ``submit``/``completed``); each job grades in its own process. This
+process alone stores each result the moment it arrives (:mod:`results`) and writes it into
+nbgrader's gradebook (:mod:`gradebook`), one at a time. A rerun skips every submission
+whose stored result was graded from the same file, unless ``force``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+from course_lib import gradebook
+from course_lib.batch_job import Job, failed_result, kill_running, run_job
+from course_lib.course import Course
+from course_lib.progress import Progress
+from course_lib.results import ResultStore, fingerprint
+from course_lib.settings import DEFAULT_LIMITS, Limits
+
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    lesson: str
+    path: Path
+
+
+@dataclass
+class SubmissionResult:
+    """How one student's submission of one lesson came out."""
+
+    student: str
+    lesson: str
+    status: str
+    score: float
+    max_score: float
+    reason: str | None
+    report: dict
+    seconds: float = 0.0
+    peak_mb: int = 0
+    resumed: bool = False
+    """True when this result was kept from an earlier run instead of graded again."""
+
+    @classmethod
+    def from_stored(cls, result: dict, resumed: bool) -> SubmissionResult:
+        report = result["report"]
+        return cls(
+            student=result["student"],
+            lesson=result["lesson"],
+            status=result["status"],
+            score=float(report["score"]),
+            max_score=float(report["max_score"]),
+            reason=result.get("reason"),
+            report=report,
+            seconds=float(result.get("wall_seconds", 0.0)),
+            peak_mb=int(report.get("peak_mb", 0)),
+            resumed=resumed,
+        )
+
+
+@dataclass
+class BatchResult:
+    lesson: str
+    submissions: list[SubmissionResult] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    pool: str = ""
+    results_dir: Path | None = None
+    autograded_dir: Path | None = None
+    db_url: str = ""
+
+    @property
+    def needs_a_look(self) -> list[SubmissionResult]:
+        return [s for s in self.submissions if s.status != "graded"]
+
+    def render(self) -> str:
+        """The per-student table and where the outputs went."""
+        width = max([len(s.student) for s in self.submissions] + [7])
+        lines = [
+            f"{self.lesson}: {len(self.submissions)} submission(s) in "
+            f"{self.wall_seconds:.0f} s ({self.pool})",
+            f"  {'student':<{width}}  {'score':>7}  {'max':>5}  status",
+        ]
+        for s in self.submissions:
+            status = s.status + (f": {s.reason}" if s.reason else "")
+            kept = "  (kept from an earlier run)" if s.resumed else ""
+            lines.append(
+                f"  {s.student:<{width}}  {s.score:>7g}  {s.max_score:>5g}  {status[:110]}{kept}"
+            )
+        lines += [
+            f"results:    {self.results_dir}",
+            f"autograded: {self.autograded_dir}",
+            f"gradebook:  {self.db_url}",
+        ]
+        return "\n".join(lines)
+
+
+def find_submissions(submitted_dir: Path, lesson: str) -> list[Submission]:
+    """``submitted/<student>/<lesson>/<lesson>.ipynb`` for every student with that folder."""
+    submitted_dir = Path(submitted_dir)
+    if not submitted_dir.is_dir():
+        return []
+    return [
+        Submission(folder.name, lesson, folder / lesson / f"{lesson}.ipynb")
+        for folder in sorted(submitted_dir.iterdir())
+        if (folder / lesson).is_dir()
+    ]
+
+
+def default_workers(limits: Limits) -> int:
+    """As many workers as cores, as long as each can have its memory cap."""
+    import psutil
+
+    by_memory = psutil.virtual_memory().total // (limits.memory_mb * 2**20)
+    return max(1, min(os.cpu_count() or 1, int(by_memory)))
+
+
+class LocalPool:
+    """``workers`` grading processes at a time on this machine."""
+
+    def __init__(self, workers: int, limits: Limits) -> None:
+        self.threads = limits.threads or max(1, (os.cpu_count() or 1) // workers)
+        self.executor = concurrent.futures.ThreadPoolExecutor(workers, "course-grade")
+        self.label = f"{workers} local worker(s) × {self.threads} thread(s)"
+
+    def submit(self, job: Job):
+        return self.executor.submit(run_job, job, self.threads)
+
+    def completed(self, futures: list) -> Iterator:
+        return concurrent.futures.as_completed(futures)
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            kill_running()
+        self.executor.shutdown(wait=True)
+
+
+def run_on_dask_worker(job: Job, slots_by_host: dict[str, int], threads: int) -> dict:
+    """The Dask task: grade with this host's cores shared among its Dask worker threads."""
+    if not threads:
+        from distributed import get_worker
+
+        host = urlparse(get_worker().address).hostname or socket.gethostname()
+        threads = max(1, (os.cpu_count() or 1) // max(1, slots_by_host.get(host, 1)))
+    return run_job(job, threads)
+
+
+class DaskPool:
+    """The same jobs on an existing Dask ``distributed`` cluster."""
+
+    def __init__(self, address: str, limits: Limits) -> None:
+        from distributed import Client
+
+        self.client = Client(address, timeout=30)
+        workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+        self.slots_by_host: dict[str, int] = {}
+        for worker in workers:
+            host = worker["host"]
+            self.slots_by_host[host] = self.slots_by_host.get(host, 0) + worker["nthreads"]
+        self.threads = limits.threads
+        self.futures: list = []
+        self.label = f"Dask at {address}: {sum(self.slots_by_host.values())} worker thread(s)"
+
+    def submit(self, job: Job):
+        future = self.client.submit(
+            run_on_dask_worker,
+            job,
+            self.slots_by_host,
+            self.threads,
+            key=f"grade-{job.lesson}-{job.student}-{job.fingerprint[:12]}",
+            pure=False,
+        )
+        self.futures.append(future)
+        return future
+
+    def completed(self, futures: list) -> Iterator:
+        from distributed import as_completed
+
+        return iter(as_completed(futures))
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel and self.futures:
+            self.client.cancel(self.futures)
+        self.client.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _Batch:
+    """One lesson's run: stores and records each result as it arrives."""
+
+    def __init__(self, course: Course, lesson: str, submitted_dir: Path, db_url: str, limits):
+        self.course = course
+        self.lesson = lesson
+        self.submitted_dir = submitted_dir
+        self.db_url = db_url
+        self.limits = limits
+        self.store = ResultStore(course.root, lesson)
+
+    def job(self, submission: Submission, sha256: str) -> Job:
+        return Job(
+            course_root=str(self.course.root),
+            lesson=self.lesson,
+            student=submission.student,
+            filename=submission.path.name,
+            content=submission.path.read_bytes(),
+            fingerprint=sha256,
+            limits=asdict(self.limits),
+        )
+
+    def keep(self, submission: Submission, sha256: str, result: dict) -> SubmissionResult:
+        """Store a fresh ``result`` atomically, then record it in the gradebook."""
+        notebook = result.pop("graded_notebook", None)
+        result.update(
+            student=submission.student,
+            lesson=self.lesson,
+            fingerprint=sha256,
+            submission=str(submission.path),
+            graded_at=_now(),
+            recorded=False,
+        )
+        self.store.save_notebook(submission.student, notebook)
+        self.store.save(submission.student, result)
+        self.record(result)
+        return SubmissionResult.from_stored(result, resumed=False)
+
+    def record(self, result: dict) -> None:
+        student = result["student"]
+        notebook = self.store.notebook_path(student)
+        result["gradebook_errors"] = gradebook.record(
+            self.course.root,
+            self.lesson,
+            student,
+            submitted_dir=self.submitted_dir,
+            db_url=self.db_url,
+            graded_notebook=notebook if notebook.is_file() else None,
+            reason=result.get("reason"),
+        )
+        result["recorded"] = True
+        self.store.save(student, result)
+
+
+def _missing_result(course: Course, submission: Submission) -> dict:
+    found = sorted(p.name for p in submission.path.parent.glob("*.ipynb"))
+    reason = f"no {submission.path.name} in the submission folder" + (
+        f" (found {', '.join(found)})" if found else ""
+    )
+    job = Job(str(course.root), submission.lesson, submission.student, "", b"", MISSING)
+    result = failed_result(job, reason)
+    result.update(status="ungradable", reason=reason)
+    result["report"].update(ungradable=reason, incidents=[])
+    return result
+
+
+def grade_class(
+    course: Course,
+    lesson: str,
+    *,
+    submitted_dir: Path | None = None,
+    workers: int | None = 2,
+    scheduler: str | None = None,
+    force: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    db_url: str | None = None,
+    progress: Callable[[int], Progress] | None = None,
+) -> BatchResult:
+    """Grade every submission of ``lesson``; resumable, one result file per submission."""
+    course.check_lesson(lesson)
+    submitted_dir = Path(submitted_dir or course.root / "submitted").resolve()
+    db_url = db_url or gradebook.default_db_url(course.root)
+    gradebook.check_assignment(db_url, lesson)
+    started = time.monotonic()
+    batch = _Batch(course, lesson, submitted_dir, db_url, limits)
+    outcome = BatchResult(
+        lesson,
+        results_dir=batch.store.folder,
+        autograded_dir=course.root / "autograded",
+        db_url=db_url,
+    )
+    with gradebook.exclusive(course.root, f"batch-{lesson}", wait=False):
+        done, todo = _plan(batch, find_submissions(submitted_dir, lesson), force)
+        bar = progress(len(done) + len(todo)) if progress else None
+        for result in done:
+            if not result.get("recorded"):
+                batch.record(result)
+            if bar:
+                bar.step(f"{result['student']} kept from an earlier run")
+        outcome.submissions = [SubmissionResult.from_stored(r, resumed=True) for r in done]
+        outcome.submissions += _run(batch, todo, workers, scheduler, limits, bar)
+    outcome.submissions.sort(key=lambda s: s.student)
+    outcome.wall_seconds = round(time.monotonic() - started, 2)
+    outcome.pool = (
+        f"Dask at {scheduler}" if scheduler else f"{workers or default_workers(limits)} worker(s)"
+    )
+    return outcome
+
+
+def _plan(batch: _Batch, submissions: Iterable[Submission], force: bool):
+    """Split into results to keep and ``(submission, sha256)`` pairs to grade."""
+    done, todo = [], []
+    for submission in submissions:
+        sha256 = fingerprint(submission.path) if submission.path.is_file() else MISSING
+        stored = None if force else batch.store.current(submission.student, sha256)
+        if stored is not None:
+            done.append(stored)
+        else:
+            todo.append((submission, sha256))
+    return done, todo
+
+
+def _run(batch: _Batch, todo, workers, scheduler, limits, bar) -> list[SubmissionResult]:
+    finished: list[SubmissionResult] = []
+
+    def finish(submission: Submission, sha256: str, result: dict) -> None:
+        kept = batch.keep(submission, sha256, result)
+        finished.append(kept)
+        if bar:
+            bar.step(f"{kept.student} {kept.status} {kept.score:g}/{kept.max_score:g}")
+
+    grading = []
+    for submission, sha256 in todo:
+        if sha256 == MISSING:
+            finish(submission, sha256, _missing_result(batch.course, submission))
+        else:
+            grading.append((submission, sha256))
+    if not grading:
+        return finished
+    pool = (
+        DaskPool(scheduler, limits)
+        if scheduler
+        else LocalPool(workers or default_workers(limits), limits)
+    )
+    cancel = True
+    try:
+        futures = {pool.submit(batch.job(s, sha)): (s, sha) for s, sha in grading}
+        for future in pool.completed(list(futures)):
+            submission, sha256 = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # a Dask worker died too often, or the task failed
+                job = batch.job(submission, sha256)
+                result = failed_result(job, f"the worker failed: {type(exc).__name__}: {exc}")
+            finish(submission, sha256, result)
+        cancel = False
+    finally:
+        pool.close(cancel=cancel)
+    return finished

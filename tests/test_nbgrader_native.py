@@ -1,0 +1,85 @@
+"""Do plain nbgrader commands work on the course folder and score exactly as `course grade`?
+
+The canned notebooks' `course grade` scores are pinned by ``test_canned.py`` (``EXPECTED``);
+here the same files go through `nbgrader generate_assignment / autograde / generate_feedback /
+export` in a throw-away copy of the course, and every grade cell must get the same points.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import pytest
+from nbgrader.api import Gradebook
+
+from course_lib.release import venv_env
+
+from .conftest import CANNED, copy_course, load_variants
+
+LESSON = "01_regression"
+STUDENTS = {"alice": "correct", "bob": "untouched", "carol": "wrong_activation"}
+HIDDEN_CODE_MARKERS = ("hidden_test(", "BEGIN HIDDEN TESTS", "autograder", "handin.", "assert ")
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-native")]
+
+
+def nbgrader(course, *args):
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course.root}"],
+        cwd=course.root,
+        capture_output=True,
+        text=True,
+        env=venv_env(),
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def expected_points(course, variant: str) -> dict[str, float]:
+    """Per grade cell, the points `course grade` gives this canned notebook."""
+    failing = load_variants(LESSON).EXPECTED[variant]
+    return {t.id: 0.0 if t.id in failing else t.points for t in course.tests(LESSON)}
+
+
+@pytest.fixture(scope="module")
+def autograded_course(tmp_path_factory):
+    course = copy_course(tmp_path_factory.mktemp("nbgrader-course"))
+    nbgrader(course, "generate_assignment", LESSON, "--force")
+    for student, variant in STUDENTS.items():
+        folder = course.root / "submitted" / student / LESSON
+        folder.mkdir(parents=True)
+        shutil.copy(CANNED / LESSON / f"{variant}.ipynb", folder / f"{LESSON}.ipynb")
+    nbgrader(course, "autograde", LESSON)
+    return course
+
+
+def test_autograde_gives_the_same_points_per_grade_cell(autograded_course):
+    course = autograded_course
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        for student, variant in STUDENTS.items():
+            submission = gradebook.find_submission_notebook(LESSON, LESSON, student)
+            found = {grade.name: grade.score for grade in submission.grades}
+            assert found == expected_points(course, variant), student
+
+
+def test_export_totals_match(autograded_course):
+    course = autograded_course
+    out = course.root / "grades.csv"
+    nbgrader(course, "export", f"--CsvExportPlugin.to={out}")
+    rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
+    for student, variant in STUDENTS.items():
+        assert float(rows[student]["score"]) == sum(expected_points(course, variant).values())
+        assert float(rows[student]["max_score"]) == 10.0
+
+
+def test_feedback_shows_verdicts_but_no_hidden_test_code(autograded_course):
+    course = autograded_course
+    nbgrader(course, "generate_feedback", LESSON)
+    html = (course.root / "feedback" / "carol" / LESSON / f"{LESSON}.html").read_text()
+    assert "output layer: wrong activation" in html
+    leaked = [marker for marker in HIDDEN_CODE_MARKERS if marker in html]
+    assert leaked == [], f"feedback reveals grader code: {leaked}"
