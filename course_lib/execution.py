@@ -35,6 +35,8 @@ from course_lib.settings import Limits
 KERNEL_NAME = "course-sandbox"
 MAX_RESTARTS = 2
 EXPORT_TIMEOUT = 300
+INTERRUPT_GRACE = 10
+"""Seconds a kernel has, after a timed-out cell was interrupted, to be ready for the next one."""
 
 
 @dataclass
@@ -137,15 +139,19 @@ class _Kernel:
 
 
 def _shut_down(manager: KernelManager) -> None:
-    """Stop the kernel and its watcher for good (nbclient leaves kernels it does not own)."""
+    """Stop the kernel, its watcher and anything they left running, for good.
+
+    The tree is killed first: once the watcher is gone, processes the kernel left behind
+    would be adopted by init and escape (nbclient also leaves kernels it does not own).
+    """
     process = getattr(getattr(manager, "provisioner", None), "process", None)
+    if process is not None:
+        kill_tree(process.pid)
     try:
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
     except Exception:
         pass
-    if process is not None:
-        kill_tree(process.pid)
     with contextlib.suppress(Exception):
         manager.cleanup_resources()
 
@@ -161,6 +167,26 @@ def _first_line(cell) -> str:
         if line.strip() and not line.strip().startswith("#"):
             return line.strip()[:60]
     return "(empty)"
+
+
+def _mark_timed_out(cell, seconds: int) -> None:
+    """Say in the cell's outputs that it was stopped for time (not by a KeyboardInterrupt)."""
+    cell.outputs = [
+        *(o for o in cell.get("outputs", []) if o.get("ename") != "KeyboardInterrupt"),
+        nbformat.v4.new_output(
+            "error",
+            ename="CellTimeoutError",
+            evalue=f"the cell ran longer than {seconds} s and was stopped",
+            traceback=[f"CellTimeoutError: the cell ran longer than {seconds} s and was stopped"],
+        ),
+    ]
+
+
+def _responds(client: NotebookClient) -> bool:
+    """Whether the kernel, after an interrupt, runs code again within ``INTERRUPT_GRACE`` s."""
+    msg_id = client.kc.execute("", silent=True, store_history=False)
+    client.timeout = INTERRUPT_GRACE
+    return client.wait_for_reply(msg_id) is not None
 
 
 def _cap_outputs(cell, max_chars: int) -> None:
@@ -215,6 +241,7 @@ class _Runner:
         self.deadline = started + limits.notebook_timeout
         self.outcome = ExecutionOutcome(notebook=notebook)
         self.deadline_hit = False
+        self.stuck = False
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -275,7 +302,7 @@ class _Runner:
         try:
             with (
                 open(self.kernel.private / "kernel.log", "ab") as log,
-                client.setup_kernel(stdout=log, stderr=log),
+                client.setup_kernel(stdout=log, stderr=log, cleanup_kc=True),
             ):
                 for index in code_cells[start_at:]:
                     cell = self.notebook.cells[index]
@@ -284,10 +311,16 @@ class _Runner:
                     current = index
                     cell.outputs = []
                     client.timeout = int(max(1, min(self.limits.cell_timeout, self.remaining())))
+                    cell_started = time.monotonic()
                     client.execute_cell(cell, index)
                     _cap_outputs(cell, self.limits.max_output_chars)
                     if self.deadline_hit:
                         return None
+                    if time.monotonic() - cell_started >= client.timeout:
+                        _mark_timed_out(cell, client.timeout)
+                        if not _responds(client):
+                            self.stuck = True
+                            return self._record_death(current)
                 current = "export"
                 client.timeout = EXPORT_TIMEOUT
                 self.notebook.cells.append(export_cell)
@@ -325,6 +358,12 @@ class _Runner:
         if self.deadline_hit:
             limit = self.limits.notebook_timeout
             reason = f"the notebook ran longer than the {limit} s limit and was stopped"
+        elif self.stuck:
+            self.stuck = False
+            reason = (
+                f"the cell ran longer than {self.limits.cell_timeout} s and ignored the "
+                "interrupt, so the kernel was stopped"
+            )
         elif status.get("reason") == "memory":
             reason = (
                 f"the kernel used more than {self.limits.memory_mb} MB of memory and was stopped"
