@@ -70,7 +70,8 @@ def test_export_totals_match(autograded_course):
     course = autograded_course
     out = course.root / "grades.csv"
     nbgrader(course, "export", f"--CsvExportPlugin.to={out}")
-    rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
+    with out.open(newline="") as table:
+        rows = {row["student_id"]: row for row in csv.DictReader(table)}
     for student, variant in STUDENTS.items():
         assert float(rows[student]["score"]) == sum(expected_points(course, variant).values())
         assert float(rows[student]["max_score"]) == 10.0

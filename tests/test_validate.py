@@ -1,6 +1,8 @@
-"""Does `course validate LESSON` pass for every lesson: solution 100 %, untouched release 0 %?
+"""Does `course validate` pass: solution 100 %, untouched release 0 %, through the real CLI?
 
-Run through the real command line, as an instructor or CI would.
+CI validates lesson 01 here; every lesson's solution and untouched release are also graded by
+``test_canned.py`` (its ``correct`` and ``untouched`` notebooks), so running `course validate`
+on all six lessons (`make validate`) would only repeat the same training within CI's budget.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pytest
 
 from .conftest import ROOT
 
-LESSONS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
+LESSONS = ["01_regression"]
 
 
 @pytest.mark.slow
