@@ -100,6 +100,12 @@ def check_layers(
             else f"keras.Input(shape={found_shape})",
             hint=hints.get("input_shape", "start the model with keras.Input(shape=...)"),
         )
+    raise_first_difference(diffs, hints)
+
+
+def raise_first_difference(diffs: Sequence[inspection.LayerDiff], hints: dict[str, str]) -> None:
+    """Raise a CheckFailure for the first layer difference, counting the others; none: return."""
+    __tracebackhide__ = True
     if not diffs:
         return
     first = diffs[0]
@@ -109,8 +115,7 @@ def check_layers(
         expected=first.expected + extra if first.expected else None,
         found=first.found,
         hint=hints.get(first.kind, first.default_hint),
-        context=None,
-    ) from None
+    )
 
 
 def check_param_count(model, expected: int, *, hint: str | None = None) -> None:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from course_lib import inspection
+from course_lib import checks, inspection
 from course_lib.checks import CheckFailure
 
 AUGMENTATION_LAYERS = (
@@ -163,17 +163,7 @@ def check_records(found, expected, *, hints: dict[str, str] | None = None) -> No
     """``found`` records match ``expected`` (``None`` = any); first difference reported."""
     __tracebackhide__ = True
     hints = hints or {}
-    diffs = inspection.diff_layers(expected, found)
-    if not diffs:
-        return
-    first = diffs[0]
-    extra = f"\n(+{len(diffs) - 1} more difference(s))" if len(diffs) > 1 else ""
-    raise CheckFailure(
-        first.summary,
-        expected=first.expected + extra if first.expected else None,
-        found=first.found,
-        hint=hints.get(first.kind, first.default_hint),
-    )
+    checks.raise_first_difference(inspection.diff_layers(expected, found), hints)
 
 
 def check_softmax_output(records, n_classes: int = 10) -> None:
