@@ -39,6 +39,19 @@ def md(grade_id: str, text: str):
     return nbformat.v4.new_markdown_cell(_text(text), metadata=_meta(grade_id, locked=True))
 
 
+HOW_GRADED = """\
+**How this notebook is graded.** Each *Part* states exactly which names you must define
+and what they must hold, and how many points it is worth. Write your code where it says
+`# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Run the ungraded
+*self-check* cell after each part. Before you submit, restart the kernel and run all
+cells from the top: the grader runs your notebook exactly like that, then {checks}"""
+
+
+def intro(text: str, *, checks: str):
+    """The lesson's opening cell: its goals, then how every lesson is graded."""
+    return md("intro", _text(text) + "\n\n" + HOW_GRADED.format(checks=checks))
+
+
 def code(grade_id: str, source: str):
     """A read-only code cell the instructor provides (setup, plots, self-checks)."""
     return nbformat.v4.new_code_cell(_text(source), metadata=_meta(grade_id, locked=True))

@@ -4,13 +4,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from notebook_cells import answer, code, grade, md, write
+from notebook_cells import answer, code, grade, intro, md, write
 
 LESSON = "01_regression"
 
 CELLS = [
-    md(
-        "intro",
+    intro(
         """
         # Lesson 01 — Linear regression with the Sequential API
 
@@ -21,14 +20,8 @@ CELLS = [
         * why such a model has exactly **n + 1 parameters** for n input features;
         * why features are **standardised with the training set's statistics only**;
         * the Keras workflow `clear_session` → `Sequential` → `compile` → `fit` → `evaluate` → `predict`.
-
-        **How this notebook is graded.** Each *Part* states exactly which names you must define
-        and what they must hold, and how many points it is worth. Write your code where it says
-        `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Run the ungraded
-        *self-check* cell after each part. Before you submit, restart the kernel and run all
-        cells from the top: the grader runs your notebook exactly like that, then checks your
-        model itself on data it loads on its own — printed numbers are never trusted.
         """,
+        checks="checks your\nmodel itself on data it loads on its own — printed numbers are never trusted.",
     ),
     md("setup_md", "## Setup"),
     code(

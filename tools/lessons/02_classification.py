@@ -4,13 +4,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from notebook_cells import answer, code, grade, md, write
+from notebook_cells import answer, code, grade, intro, md, write
 
 LESSON = "02_classification"
 
 CELLS = [
-    md(
-        "intro",
+    intro(
         """
         # Lesson 02 — Classification: sigmoid, softmax and cross-entropy
 
@@ -23,14 +22,8 @@ CELLS = [
           units, trained **twice**: once on one-hot targets with `categorical_crossentropy`, once
           on integer targets with `sparse_categorical_crossentropy`;
         * and you will turn predicted probabilities into class labels (threshold 0.5 / `argmax`).
-
-        **How this notebook is graded.** Each *Part* states exactly which names you must define
-        and what they must hold, and how many points it is worth. Write your code where it says
-        `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Run the ungraded
-        *self-check* cell after each part. Before you submit, restart the kernel and run all
-        cells from the top: the grader runs your notebook exactly like that, then checks your
-        models itself on test data it loads on its own — printed numbers are never trusted.
         """,
+        checks="checks your\nmodels itself on test data it loads on its own — printed numbers are never trusted.",
     ),
     md("setup_md", "## Setup"),
     code(

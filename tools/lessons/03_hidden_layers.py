@@ -4,13 +4,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from notebook_cells import answer, code, grade, md, write
+from notebook_cells import answer, code, grade, intro, md, write
 
 LESSON = "03_hidden_layers"
 
 CELLS = [
-    md(
-        "intro",
+    intro(
         """
         # Lesson 03 — Hidden layers, parameter counts and optimizers
 
@@ -22,14 +21,8 @@ CELLS = [
         * **count parameters by hand** and check your count against Keras;
         * read the `None` in `model.summary()`;
         * train the same network with six **optimizers** and compare their loss curves.
-
-        **How this notebook is graded.** Each *Part* states exactly which names you must define
-        and what they must hold, and how many points it is worth. Write your code where it says
-        `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Run the ungraded
-        *self-check* cell after each part. Before you submit, restart the kernel and run all
-        cells from the top: the grader runs your notebook exactly like that, then checks your
-        models itself on test data it loads on its own — printed numbers are never trusted.
         """,
+        checks="checks your\nmodels itself on test data it loads on its own — printed numbers are never trusted.",
     ),
     md("setup_md", "## Setup"),
     code(

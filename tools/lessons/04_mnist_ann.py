@@ -4,13 +4,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from notebook_cells import answer, code, grade, md, write
+from notebook_cells import answer, code, grade, intro, md, write
 
 LESSON = "04_mnist_ann"
 
 CELLS = [
-    md(
-        "intro",
+    intro(
         """
         # Lesson 04 — Handwritten digits with a multi-layer network
 
@@ -25,14 +24,8 @@ CELLS = [
         * how **early stopping** ends training when the validation loss stops improving, and
           why the best epoch's weights should be restored;
         * how to **save** a trained model to a `.keras` file and load it back.
-
-        **How this notebook is graded.** Each *Part* states exactly which names you must define
-        and what they must hold, and how many points it is worth. Write your code where it says
-        `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Run the ungraded
-        *self-check* cell after each part. Before you submit, restart the kernel and run all
-        cells from the top: the grader runs your notebook exactly like that, then measures your
-        model itself on the 10,000 test digits it loads on its own.
         """,
+        checks="measures your\nmodel itself on the 10,000 test digits it loads on its own.",
     ),
     md("setup_md", "## Setup"),
     code(

@@ -4,13 +4,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from notebook_cells import answer, code, grade, md, write
+from notebook_cells import answer, code, grade, intro, md, write
 
 LESSON = "06_augmentation"
 
 CELLS = [
-    md(
-        "intro",
+    intro(
         """
         # Lesson 06 — Data augmentation: more training images for free
 
@@ -27,14 +26,8 @@ CELLS = [
           through unchanged;
         * to measure the gain honestly: the same network, trained with and without
           augmentation, compared on the same test set.
-
-        **How this notebook is graded.** Each *Part* states exactly which names you must define
-        and what they must hold, and how many points it is worth. Write your code where it says
-        `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line). Run the ungraded
-        *self-check* cell after each part. Before you submit, restart the kernel and run all
-        cells from the top: the grader runs your notebook exactly like that, then measures both
-        your models itself on the 10,000 test digits it loads on its own.
         """,
+        checks="measures both\nyour models itself on the 10,000 test digits it loads on its own.",
     ),
     md("setup_md", "## Setup"),
     code(
