@@ -3,6 +3,8 @@
 The canned notebooks' `course grade` scores are pinned by ``test_canned.py`` (``EXPECTED``);
 here the same files go through `nbgrader generate_assignment / autograde / generate_feedback /
 export` in a throw-away copy of the course, and every grade cell must get the same points.
+Lesson 01 gets a full class (correct, untouched, wrong); the other lessons a cheap one (untouched
+and a mistake that trains briefly), so both passing and failing grade cells are compared.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from .conftest import CANNED, copy_course, load_variants
 
 LESSON = "01_regression"
 STUDENTS = {"alice": "correct", "bob": "untouched", "carol": "wrong_activation"}
+CHEAP_CLASSES = {
+    "02_classification": {"bob": "untouched", "carol": "softmax_one_unit"},
+    "03_hidden_layers": {"bob": "untouched", "carol": "sgd_for_adam"},
+    "04_mnist_ann": {"bob": "untouched", "carol": "no_validation_split"},
+    "05_cnn": {"bob": "untouched", "carol": "far_too_few_epochs"},
+    "06_augmentation": {"bob": "untouched", "carol": "far_too_few_epochs"},
+}
 HIDDEN_CODE_MARKERS = ("hidden_test(", "BEGIN HIDDEN TESTS", "autograder", "handin.", "assert ")
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-native")]
@@ -39,31 +48,52 @@ def nbgrader(course, *args):
     return done
 
 
-def expected_points(course, variant: str) -> dict[str, float]:
+def expected_points(course, variant: str, lesson: str = LESSON) -> dict[str, float]:
     """Per grade cell, the points `course grade` gives this canned notebook."""
-    failing = load_variants(LESSON).EXPECTED[variant]
-    return {t.id: 0.0 if t.id in failing else t.points for t in course.tests(LESSON)}
+    failing = load_variants(lesson).EXPECTED[variant]
+    return {t.id: 0.0 if t.id in failing else t.points for t in course.tests(lesson)}
+
+
+def autograde_class(course, lesson: str, students: dict[str, str]) -> None:
+    """Release ``lesson``, hand in each student's canned notebook, run `nbgrader autograde`."""
+    nbgrader(course, "generate_assignment", lesson, "--force")
+    for student, variant in students.items():
+        folder = course.root / "submitted" / student / lesson
+        folder.mkdir(parents=True)
+        shutil.copy(CANNED / lesson / f"{variant}.ipynb", folder / f"{lesson}.ipynb")
+    nbgrader(course, "autograde", lesson)
+
+
+def assert_gradebook_matches(course, lesson: str, students: dict[str, str]) -> None:
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        for student, variant in students.items():
+            submission = gradebook.find_submission_notebook(lesson, lesson, student)
+            found = {grade.name: grade.score for grade in submission.grades}
+            assert found == expected_points(course, variant, lesson), (lesson, student)
 
 
 @pytest.fixture(scope="module")
 def autograded_course(tmp_path_factory):
     course = copy_course(tmp_path_factory.mktemp("nbgrader-course"))
-    nbgrader(course, "generate_assignment", LESSON, "--force")
-    for student, variant in STUDENTS.items():
-        folder = course.root / "submitted" / student / LESSON
-        folder.mkdir(parents=True)
-        shutil.copy(CANNED / LESSON / f"{variant}.ipynb", folder / f"{LESSON}.ipynb")
-    nbgrader(course, "autograde", LESSON)
+    autograde_class(course, LESSON, STUDENTS)
     return course
 
 
 def test_autograde_gives_the_same_points_per_grade_cell(autograded_course):
-    course = autograded_course
-    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
-        for student, variant in STUDENTS.items():
-            submission = gradebook.find_submission_notebook(LESSON, LESSON, student)
-            found = {grade.name: grade.score for grade in submission.grades}
-            assert found == expected_points(course, variant), student
+    assert_gradebook_matches(autograded_course, LESSON, STUDENTS)
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    [
+        pytest.param(lesson, marks=pytest.mark.xdist_group(f"nbgrader-{lesson}"))
+        for lesson in CHEAP_CLASSES
+    ],
+)
+def test_autograde_agrees_on_every_lesson(tmp_path, lesson):
+    course = copy_course(tmp_path)
+    autograde_class(course, lesson, CHEAP_CLASSES[lesson])
+    assert_gradebook_matches(course, lesson, CHEAP_CLASSES[lesson])
 
 
 def test_export_totals_match(autograded_course):
