@@ -75,7 +75,7 @@ class BatchResult:
     lesson: str
     submissions: list[SubmissionResult] = field(default_factory=list)
     wall_seconds: float = 0.0
-    pool: str = ""
+    pool: str = "nothing left to grade"
     results_dir: Path | None = None
     autograded_dir: Path | None = None
     db_url: str = ""
@@ -293,19 +293,16 @@ def grade_class(
     )
     with gradebook.exclusive(course.root, f"batch-{lesson}", wait=False):
         done, todo = _plan(batch, find_submissions(submitted_dir, lesson), force)
-        bar = progress(len(done) + len(todo)) if progress else None
+        bar = progress(len(todo)) if progress else None
         for result in done:
             if not result.get("recorded"):
                 batch.record(result)
-            if bar:
-                bar.step(f"{result['student']} kept from an earlier run")
+        if bar and done:
+            bar.note(f"{lesson}: {len(done)} submission(s) already graded, kept (--force regrades)")
         outcome.submissions = [SubmissionResult.from_stored(r, resumed=True) for r in done]
-        outcome.submissions += _run(batch, todo, workers, scheduler, limits, bar)
+        outcome.submissions += _run(batch, todo, workers, scheduler, limits, bar, outcome)
     outcome.submissions.sort(key=lambda s: s.student)
     outcome.wall_seconds = round(time.monotonic() - started, 2)
-    outcome.pool = (
-        f"Dask at {scheduler}" if scheduler else f"{workers or default_workers(limits)} worker(s)"
-    )
     return outcome
 
 
@@ -322,7 +319,7 @@ def _plan(batch: _Batch, submissions: Iterable[Submission], force: bool):
     return done, todo
 
 
-def _run(batch: _Batch, todo, workers, scheduler, limits, bar) -> list[SubmissionResult]:
+def _run(batch: _Batch, todo, workers, scheduler, limits, bar, outcome) -> list[SubmissionResult]:
     finished: list[SubmissionResult] = []
 
     def finish(submission: Submission, sha256: str, result: dict) -> None:
@@ -344,6 +341,7 @@ def _run(batch: _Batch, todo, workers, scheduler, limits, bar) -> list[Submissio
         if scheduler
         else LocalPool(workers or default_workers(limits), limits)
     )
+    outcome.pool = pool.label
     cancel = True
     try:
         futures = {pool.submit(batch.job(s, sha)): (s, sha) for s, sha in grading}

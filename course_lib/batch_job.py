@@ -9,6 +9,7 @@ process tree if the process that started it dies (an interrupted batch leaves no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,6 +20,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import psutil
 
 from course_lib.processes import kill_tree
 from course_lib.settings import Limits
@@ -186,7 +189,12 @@ def _die_with_parent() -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
-        kill_tree(os.getpid())
+        for _ in range(3):  # again, in case a child was being started during the first pass
+            for child in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+            time.sleep(0.2)
+        os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
 

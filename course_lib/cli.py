@@ -40,6 +40,8 @@ def _course(args):
 
 
 def cmd_grade(args) -> int:
+    if args.all:
+        return cmd_grade_class(args)
     from course_lib.grading import grade_notebook
 
     course = _course(args)
@@ -61,6 +63,87 @@ def cmd_grade(args) -> int:
     if report.ungradable:
         print(f"not graded: {report.ungradable}", file=sys.stderr)
     return report.exit_code
+
+
+def _class_lessons(course, target: str, submitted: Path | None) -> list[str]:
+    from course_lib.batch import find_submissions
+
+    if target != "all":
+        return [course.check_lesson(target)]
+    folder = submitted or course.root / "submitted"
+    return [lesson for lesson in course.lessons if find_submissions(folder, lesson)]
+
+
+def cmd_grade_class(args) -> int:
+    import json
+
+    from course_lib.batch import grade_class
+    from course_lib.progress import Progress
+
+    course = _course(args)
+    submitted = Path(args.submitted).resolve() if args.submitted else None
+    lessons = _class_lessons(course, args.notebook, submitted)
+    if not lessons:
+        print("course: no submissions found in submitted/<student>/<lesson>/", file=sys.stderr)
+        return 2
+    batches = []
+    try:
+        for lesson in lessons:
+            batches.append(
+                grade_class(
+                    course,
+                    lesson,
+                    submitted_dir=submitted,
+                    workers=args.workers,
+                    scheduler=args.scheduler,
+                    force=args.force,
+                    limits=_limits(args),
+                    db_url=args.db_url,
+                    progress=Progress,
+                )
+            )
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: every finished result is kept; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    for batch in batches:
+        if args.json:
+            subs = [
+                {k: getattr(s, k) for k in ("student", "status", "score", "max_score", "reason")}
+                for s in batch.submissions
+            ]
+            print(json.dumps({"lesson": batch.lesson, "submissions": subs}, ensure_ascii=False))
+        else:
+            print(batch.render())
+    return 1 if any(batch.needs_a_look for batch in batches) else 0
+
+
+def cmd_feedback(args) -> int:
+    from course_lib.feedback import write_feedback
+
+    course = _course(args)
+    written = write_feedback(course.root, course.check_lesson(args.lesson))
+    for path in written:
+        print(path.relative_to(course.root))
+    if not written:
+        print(
+            f"course: no graded submissions of {args.lesson}: run `course grade "
+            f"{args.lesson} --all` first",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def cmd_report(args) -> int:
+    from course_lib.class_report import write_class_report
+
+    course = _course(args)
+    path = write_class_report(course.root, course.check_lesson(args.lesson))
+    print(path.relative_to(course.root))
+    return 0
 
 
 def cmd_release(args) -> int:
@@ -159,13 +242,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    grade = sub.add_parser("grade", help="grade one submitted notebook")
-    grade.add_argument("notebook", help="the .ipynb to grade")
+    grade = sub.add_parser("grade", help="grade one submitted notebook, or a class with --all")
+    grade.add_argument("notebook", help="the .ipynb to grade (with --all: a lesson id, or 'all')")
     grade.add_argument("--lesson", help="lesson id (default: recognised from the notebook)")
     grade.add_argument("--json", action="store_true", help="print one JSON object (stable format)")
     grade.add_argument("--graded-copy", help="also write the executed notebook with verdicts here")
     _add_limits(grade)
+    batch = grade.add_argument_group("grading a class (--all)")
+    batch.add_argument(
+        "--all",
+        action="store_true",
+        help="grade every submitted/<student>/<lesson>/ and record it in nbgrader's gradebook",
+    )
+    batch.add_argument(
+        "--workers", type=int, help="submissions graded at once (default: cores, memory allowing)"
+    )
+    batch.add_argument("--scheduler", help="run on this Dask scheduler (tcp://HOST:PORT)")
+    batch.add_argument("--force", action="store_true", help="regrade finished submissions too")
+    batch.add_argument("--db-url", help="gradebook URL (default: sqlite gradebook.db)")
+    batch.add_argument("--submitted", help="submissions folder (default: <course>/submitted)")
     grade.set_defaults(func=cmd_grade)
+
+    feedback = sub.add_parser("feedback", help="per-student feedback HTML of a graded class")
+    feedback.add_argument("lesson")
+    feedback.set_defaults(func=cmd_feedback)
+
+    report = sub.add_parser("report", help="class report HTML of a graded lesson")
+    report.add_argument("lesson")
+    report.set_defaults(func=cmd_report)
 
     release = sub.add_parser("release", help="nbgrader generate_assignment + leak scan")
     release.add_argument("lessons", nargs="*", help="lesson ids (default: all)")

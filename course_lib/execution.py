@@ -138,6 +138,17 @@ class _Kernel:
             return {}
 
 
+def _kill_kernel_tree(manager: KernelManager) -> None:
+    """Kill the kernel and every process it left behind, keeping only its watcher.
+
+    The watcher adopts orphans (it is their subreaper), so they are found among its
+    descendants for as long as it lives.
+    """
+    process = getattr(getattr(manager, "provisioner", None), "process", None)
+    if process is not None:
+        kill_tree(process.pid, include_root=False)
+
+
 def _shut_down(manager: KernelManager) -> None:
     """Stop the kernel, its watcher and anything they left running, for good.
 
@@ -242,6 +253,8 @@ class _Runner:
         self.outcome = ExecutionOutcome(notebook=notebook)
         self.deadline_hit = False
         self.stuck = False
+        self.timed_out = False
+        self.current: int | str | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -293,48 +306,34 @@ class _Runner:
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
             resources={"metadata": {"path": str(self.workdir)}},
         )
+        handle_timeout = client._async_handle_timeout
+
+        async def note_timeout(*args, **kwargs):
+            self.timed_out = True
+            return await handle_timeout(*args, **kwargs)
+
+        client._async_handle_timeout = note_timeout  # nbclient's only sign of a timeout
         timer = threading.Timer(
             max(self.remaining(), 0.1), self._kill_for_deadline, args=(manager,)
         )
         timer.daemon = True
         timer.start()
-        current: int | str | None = None
+        self.current = None
         try:
             with (
                 open(self.kernel.private / "kernel.log", "ab") as log,
                 client.setup_kernel(stdout=log, stderr=log, cleanup_kc=True),
             ):
-                for index in code_cells[start_at:]:
-                    cell = self.notebook.cells[index]
-                    if index in skip:
-                        continue
-                    current = index
-                    cell.outputs = []
-                    client.timeout = int(max(1, min(self.limits.cell_timeout, self.remaining())))
-                    cell_started = time.monotonic()
-                    client.execute_cell(cell, index)
-                    _cap_outputs(cell, self.limits.max_output_chars)
-                    if self.deadline_hit:
-                        return None
-                    if time.monotonic() - cell_started >= client.timeout:
-                        _mark_timed_out(cell, client.timeout)
-                        if not _responds(client):
-                            self.stuck = True
-                            return self._record_death(current)
-                current = "export"
-                client.timeout = EXPORT_TIMEOUT
-                self.notebook.cells.append(export_cell)
                 try:
-                    client.execute_cell(export_cell, len(self.notebook.cells) - 1)
+                    return self._run_cells(client, code_cells, skip, start_at, export_cell)
                 finally:
-                    self.notebook.cells.pop()
-                self._check_export(export_cell)
-                return None
+                    # Now, before nbclient kills the watcher, whose orphans would escape to init.
+                    _kill_kernel_tree(manager)
         except DeadKernelError:
-            return self._record_death(current)
+            return self._record_death(self.current)
         except Exception as exc:
             if self.deadline_hit:
-                return self._record_death(current)
+                return self._record_death(self.current)
             self.outcome.incidents.append(f"execution stopped: {type(exc).__name__}: {exc}"[:300])
             self.outcome.stopped = (
                 self.outcome.stopped or "the notebook could not be run to the end"
@@ -346,6 +345,35 @@ class _Runner:
             self.outcome.peak_mb = max(
                 self.outcome.peak_mb, int(self.kernel.status().get("peak_mb", 0))
             )
+
+    def _run_cells(self, client, code_cells, skip, start_at, export_cell):
+        """Run the cells, then the export cell; None when all ran, else what ``_session`` says."""
+        for index in code_cells[start_at:]:
+            cell = self.notebook.cells[index]
+            if index in skip:
+                continue
+            self.current = index
+            cell.outputs = []
+            client.timeout = int(max(1, min(self.limits.cell_timeout, self.remaining())))
+            self.timed_out = False
+            client.execute_cell(cell, index)
+            _cap_outputs(cell, self.limits.max_output_chars)
+            if self.deadline_hit:
+                return None
+            if self.timed_out:
+                _mark_timed_out(cell, client.timeout)
+                if not _responds(client):
+                    self.stuck = True
+                    return self._record_death(index)
+        self.current = "export"
+        client.timeout = EXPORT_TIMEOUT
+        self.notebook.cells.append(export_cell)
+        try:
+            client.execute_cell(export_cell, len(self.notebook.cells) - 1)
+        finally:
+            self.notebook.cells.pop()
+        self._check_export(export_cell)
+        return None
 
     def _kill_for_deadline(self, manager) -> None:
         self.deadline_hit = True

@@ -13,12 +13,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
+import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from sqlalchemy.exc import SAWarning
 from traitlets import Unicode
 
 from course_lib import notebooks
@@ -41,7 +45,9 @@ class ReplayGraded(NbGraderPreprocessor):
         if self.graded_notebook and Path(self.graded_notebook).is_file():
             return nbformat.read(self.graded_notebook, as_version=4), resources
         failed = TestVerdict(False, f"not graded: {self.reason or 'no result'}")
-        apply_verdicts(nb, {notebooks.grade_id(c): failed for c in nb.cells if notebooks.is_test(c)})
+        apply_verdicts(
+            nb, {notebooks.grade_id(c): failed for c in nb.cells if notebooks.is_test(c)}
+        )
         return nb, resources
 
 
@@ -59,15 +65,25 @@ def exclusive(course_root: Path, name: str = "gradebook", wait: bool = True) -> 
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise CourseError(f"another `course grade` is already running ({path} is locked)") from None
+            raise CourseError(
+                f"another `course grade` is already running ({path} is locked)"
+            ) from None
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _alembic_on_path() -> None:
+    """nbgrader creates a new gradebook by running ``alembic``, from this interpreter's bin."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([scripts, os.environ.get("PATH", "")])
+
+
 def check_assignment(db_url: str, lesson: str) -> None:
     """Fail unless the gradebook knows ``lesson`` (``nbgrader generate_assignment`` adds it)."""
+    _alembic_on_path()
     with Gradebook(db_url) as gradebook:
         try:
             gradebook.find_assignment(lesson)
@@ -130,7 +146,10 @@ def record(
     log.propagate = False
     collect = _Collect()
     log.handlers = [collect]
-    with exclusive(course_root):
+    with exclusive(course_root), warnings.catch_warnings():
+        # nbgrader 0.9.6 on SQLAlchemy 2 warns about autoflush when it zeroes a missing
+        # notebook; the rows are written correctly and the warning is not ours to fix.
+        warnings.simplefilter("ignore", SAWarning)
         converter = Autograde(coursedir=CourseDirectory(config=config), config=config, log=log)
         with contextlib.suppress(NbGraderException):
             converter.start()

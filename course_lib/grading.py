@@ -86,6 +86,12 @@ def _lesson_for(course: Course, notebook, path: Path, requested: str | None) -> 
     best, overlaps = notebooks.detect_lesson(notebook, course.cell_id_sets())
     if requested:
         course.check_lesson(requested)
+        if overlaps.get(requested, 0) < overlaps.get(best, 0):
+            # Lessons share cell ids (intro, setup, part_a…): the best match decides.
+            raise notebooks.UngradableError(
+                f"this notebook belongs to lesson {best}, not {requested}: "
+                f"submit the {requested} notebook"
+            )
         if overlaps.get(requested, 0) == 0:
             if best:
                 raise notebooks.UngradableError(

@@ -107,12 +107,23 @@ def export_namespace(namespace: dict, spec: dict, out: str) -> None:
 
 
 def export_cell_source(spec: dict, out: Path) -> str:
-    """The code of the cell the grader appends to a notebook to collect its hand-in."""
+    """The code of the cell the grader appends to a notebook to collect its hand-in.
+
+    The export function is defined in a namespace of its own, so names the student's code
+    happens to give to builtins (``list = [...]``, ``type = "..."``, ``open = None``) cannot
+    break it; the user namespace is only read.
+    """
     function = inspect.getsource(export_namespace)
     return (
-        f"{function}\n"
-        f"export_namespace(globals(), {json.dumps(spec)!s}, {str(out)!r})\n"
-        "del export_namespace\n"
+        "def _course_export():\n"
+        "    import builtins\n"
+        "    namespace = {'__builtins__': builtins}\n"
+        f"    builtins.exec({function!r}, namespace)\n"
+        "    namespace['export_namespace'](\n"
+        f"        builtins.globals(), {json.dumps(spec)!s}, {str(out)!r}\n"
+        "    )\n"
+        "_course_export()\n"
+        "del _course_export\n"
     )
 
 
@@ -147,6 +158,18 @@ class Handin:
         stopped = self.execution.get("stopped")
         if stopped:
             return CheckFailure(f"`{name}` is not defined: {stopped}")
+        if not self.manifest:
+            failed_export = [
+                note
+                for note in self.execution.get("incidents") or []
+                if note.startswith("collecting the answers failed")
+            ]
+            if failed_export:
+                return CheckFailure(
+                    f"`{name}` could not be collected for grading: {failed_export[0]}",
+                    hint="code that replaces Python's or Jupyter's own functions breaks "
+                    "the collection of your answers: remove it",
+                )
         if self.execution.get("not_implemented"):
             return not_implemented(name)
         failed = self.execution.get("first_error")
@@ -169,6 +192,11 @@ class Handin:
         path = self.directory / f"{name}{suffix}"
         if entry.get("status") != "ok" or not path.is_file():
             raise self.missing(name)
+        if path.is_symlink() or path.resolve().parent != self.directory.resolve():
+            raise CheckFailure(
+                f"`{name}` is a link to another file, not a hand-in",
+                hint="the graders only read files the notebook itself saved",
+            )
         if path.stat().st_size > MAX_FILE_BYTES:
             raise CheckFailure(
                 f"`{name}` is too large to grade",

@@ -1,8 +1,10 @@
 """Linux Landlock: confine a process's file access and outgoing TCP, without privileges.
 
 Used by the grading kernel launcher so that student code can read only the Python
-installation and its own working folder, can write only its working folder, and can
-open no TCP connection. Landlock rules are inherited by children and cannot be lifted.
+installation and its own working folder, can write only its working folder, can open no
+TCP connection (ABI ≥ 4), and can neither signal nor reach through abstract Unix sockets
+any process outside its own sandbox, such as the grader (ABI ≥ 6). Landlock rules are
+inherited by children and cannot be lifted.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ _MAKE_SYM = 1 << 12
 _REFER = 1 << 13
 _TRUNCATE = 1 << 14
 _CONNECT_TCP = 1 << 1
+_SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
+_SCOPE_SIGNAL = 1 << 1
 
 READ = _EXECUTE | _READ_FILE | _READ_DIR
 WRITE = (
@@ -52,7 +56,11 @@ WRITE = (
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -94,8 +102,12 @@ def restrict(read_only: list[Path], read_write: list[Path], *, block_tcp: bool =
         return 0
     libc = _libc()
     handled_fs = _handled(abi)
-    attr = _RulesetAttr(handled_fs, _CONNECT_TCP if (block_tcp and abi >= 4) else 0)
-    size = ctypes.sizeof(_RulesetAttr) if abi >= 4 else 8
+    attr = _RulesetAttr(
+        handled_fs,
+        _CONNECT_TCP if (block_tcp and abi >= 4) else 0,
+        _SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET if abi >= 6 else 0,
+    )
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
     ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), size, 0)
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")

@@ -52,7 +52,7 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
             f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "the file is damaged or not a notebook"
         ) from None
-    if not isinstance(data, dict) or "cells" not in data:
+    if not isinstance(data, dict) or not ("cells" in data or "nbformat" in data):
         raise UngradableError(f"{path.name} is JSON but not a Jupyter notebook (no cells)")
     if data.get("nbformat") != 4:
         raise UngradableError(
@@ -266,10 +266,15 @@ def _released_source(source_cell) -> str:
 
 
 def detect_lesson(notebook, id_sets: dict[str, set[str]]) -> tuple[str | None, dict[str, float]]:
-    """The lesson whose cell ids best match the notebook's, with every lesson's overlap."""
+    """The lesson whose cell ids best match the notebook's, with every lesson's overlap.
+
+    The overlap is the Jaccard index of the two id sets: lessons share many ids (``intro``,
+    ``setup``, ``part_a_answer``…), so ids the lesson lacks count against it as much as
+    ids the notebook lacks.
+    """
     ids = cell_ids(notebook)
     overlaps = {
-        lesson: (len(ids & lesson_ids) / len(lesson_ids) if lesson_ids else 0.0)
+        lesson: (len(ids & lesson_ids) / len(ids | lesson_ids) if lesson_ids else 0.0)
         for lesson, lesson_ids in id_sets.items()
     }
     best = max(overlaps, key=overlaps.get, default=None)

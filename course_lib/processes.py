@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import psutil
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def tree_rss(pid: int, *, include_root: bool = True) -> int:
+    """Resident memory of a process (unless not ``include_root``) and its descendants, in bytes."""
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        procs = [*([root] if include_root else []), *root.children(recursive=True)]
     except psutil.Error:
         return 0
     total = 0
@@ -25,11 +25,11 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def kill_tree(pid: int) -> None:
-    """SIGKILL a process and all its descendants."""
+def kill_tree(pid: int, *, include_root: bool = True) -> None:
+    """SIGKILL a process and all its descendants (only the descendants if not ``include_root``)."""
     try:
         root = psutil.Process(pid)
-        procs = [*root.children(recursive=True), root]
+        procs = [*root.children(recursive=True), *([root] if include_root else [])]
     except psutil.Error:
         return
     for proc in procs:

@@ -9,7 +9,7 @@ from typing import TextIO
 
 def clock(seconds: float) -> str:
     """``75.0`` → ``"1:15"``; ``3725`` → ``"1:02:05"``."""
-    seconds = int(round(max(seconds, 0)))
+    seconds = round(max(seconds, 0))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -40,6 +40,11 @@ class Progress:
         """One more item finished; ``last`` says which and how."""
         self.done += 1
         self.show(last)
+
+    def note(self, text: str) -> None:
+        """A line of its own, above the bar."""
+        self.stream.write(("\r\033[K" if self.live else "") + text + "\n")
+        self.stream.flush()
 
     def show(self, last: str = "") -> None:
         if self.live:

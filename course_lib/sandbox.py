@@ -11,6 +11,7 @@ kernel itself cannot write.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -85,6 +86,14 @@ def _confine_and_exec(config: SandboxConfig, kernel_argv: list[str]) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *kernel_argv])
 
 
+def _kill_leftovers() -> None:
+    """Kill whatever the kernel left running (reparented to this watcher) and reap it."""
+    kill_tree(os.getpid(), include_root=False)
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", required=True, type=Path)
@@ -92,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     config = SandboxConfig.read(args.config)
     import ctypes
 
-    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: stop when the grader dies
+    libc = ctypes.CDLL(None)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: stop when the grader dies
+    # PR_SET_CHILD_SUBREAPER: processes the kernel leaves behind (double fork, setsid) become
+    # the watcher's children instead of init's, so they can be found and killed.
+    libc.prctl(36, 1)
 
     child = os.fork()
     if child == 0:
@@ -105,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def forward_term(signum, _frame):
-        kill_tree(child)
+        kill_tree(os.getpid(), include_root=False)
 
     signal.signal(signal.SIGTERM, forward_term)
     limit = config.memory_mb * 1024 * 1024
@@ -124,12 +137,14 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(time.monotonic() - started, 2),
             }
             _write_status(config.status_file, status)
+            _kill_leftovers()
             return 0 if code == 0 else 1
-        rss = tree_rss(child)
+        rss = tree_rss(os.getpid(), include_root=False)  # the kernel and what it left behind
         peak = max(peak, rss)
         if rss > limit:
-            kill_tree(child)
+            kill_tree(os.getpid(), include_root=False)
             os.waitpid(child, 0)
+            _kill_leftovers()
             _write_status(
                 config.status_file,
                 {"reason": "memory", "peak_mb": round(peak / 2**20), "limit_mb": config.memory_mb},

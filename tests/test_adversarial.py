@@ -1,0 +1,216 @@
+"""Can a submission cheat, or break grading? The adversarial corpus says no, case by case.
+
+The corpus (``tests/adversarial/``, expectations in ``cases.py``) is graded through
+:func:`grade_notebook` and the real ``course grade`` command. The fast tests below pin the
+engine defences the corpus relies on, without running a kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import psutil
+import pytest
+
+from course_lib import notebooks
+from course_lib.batch import grade_class
+from course_lib.checks import CheckFailure
+from course_lib.grading import grade_notebook
+from course_lib.handin import Handin, export_cell_source
+from course_lib.release import release_lesson
+from course_lib.settings import DEFAULT_LIMITS
+
+from .adversarial.cases import FAULT_LIMITS, Case, iter_cases
+from .conftest import ROOT, copy_course
+
+DAEMON_PID_FILE = "/dev/shm/course-adversarial-daemon.pid"
+FORGED_FILES = [
+    ROOT / "autograder" / "FORGED_BY_STUDENT",
+    ROOT / "autograded" / "FORGED_BY_STUDENT",
+    ROOT / "course_lib" / "FORGED_BY_STUDENT",
+    Path("/tmp/FORGED_BY_STUDENT"),
+]
+FORGED_GRADEBOOK = b'{"score": 10, "passed": true}'
+"""What ``grader_files`` tries to write over the course's ``gradebook.db``."""
+BATCH_LESSON = "01_regression"
+BATCH_LIMITS = DEFAULT_LIMITS.with_overrides(**FAULT_LIMITS)
+NOT_IN_BATCH = {"loop_ignoring_interrupt"}
+"""Costs 100 s of CI for a timeout the canned batch class (``infinite_loop``) already shows."""
+CLI_ONLY = {"kill_the_grader"}
+"""Graded only through ``course grade``: if the defence failed, it would kill the test worker."""
+
+
+def _param(case: Case):
+    return pytest.param(case, id=case.name, marks=pytest.mark.xdist_group(f"adv-{case.name}"))
+
+
+def assert_outcome(case: Case, tests: list[dict], score: float) -> None:
+    """Failing tests fail with the expected first line; every other test gets full points."""
+    observed = {
+        t["id"]: (t["passed"], t["points"], t["message"].splitlines()[0] if t["message"] else "")
+        for t in tests
+    }
+    if case.ungradable:
+        expected = {t["id"]: (False, 0.0, observed[t["id"]][2]) for t in tests}
+        assert all(m.startswith(f"not graded: {case.ungradable}") for *_, m in observed.values())
+    else:
+        assert set(case.failing) <= set(observed), set(case.failing) - set(observed)
+        expected = {
+            t["id"]: (False, 0.0, case.failing[t["id"]])
+            if t["id"] in case.failing
+            else (True, t["max_points"], "passed")
+            for t in tests
+        }
+    assert observed == expected
+    assert score == sum(t["max_points"] for t in tests if t["passed"])
+
+
+def _leftover_daemon() -> int | None:
+    """The pid of the forging daemon of ``forged_handin`` if it is still alive."""
+    try:
+        pid = int(Path(DAEMON_PID_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    try:
+        process = psutil.Process(pid)
+        alive = process.status() != psutil.STATUS_ZOMBIE
+        return pid if alive and "ipykernel" in " ".join(process.cmdline()) else None
+    except psutil.Error:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [_param(c) for c in iter_cases() if c.name not in CLI_ONLY])
+def test_adversarial_submission(course, case):
+    if case.name == "forged_handin" and os.path.exists(DAEMON_PID_FILE):
+        os.unlink(DAEMON_PID_FILE)
+    report = grade_notebook(case.path, course=course, lesson=case.lesson, limits=case.limits)
+
+    if case.ungradable:
+        assert report.ungradable and report.ungradable.startswith(case.ungradable)
+    else:
+        assert report.ungradable is None, report.ungradable
+    contract = report.as_json()
+    assert_outcome(case, contract["tests"], contract["score"])
+    assert contract["max_score"] == sum(t.points for t in course.tests(case.lesson))
+    for note in case.tampering:
+        assert any(note in line for line in report.tampering), (note, report.tampering)
+    assert report.exit_code == (2 if case.ungradable else 1 if case.failing else 0)
+    assert str(ROOT) not in report.to_json()
+    assert not [path for path in FORGED_FILES if path.exists()]
+    gradebook = ROOT / "gradebook.db"
+    assert not gradebook.exists() or gradebook.read_bytes() != FORGED_GRADEBOOK
+    if case.name == "forged_handin":
+        assert os.path.exists(DAEMON_PID_FILE), "the daemon never started"
+        assert _leftover_daemon() is None, "a process of the kernel outlived the grading"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "case",
+    [_param(c) for c in iter_cases() if c.name in CLI_ONLY | {"empty"}],
+)
+def test_adversarial_submission_through_the_cli(case):
+    limits = case.options
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course_lib.cli",
+            "--course-dir",
+            str(ROOT),
+            "grade",
+            str(case.path),
+            "--lesson",
+            case.lesson,
+            "--json",
+            f"--cell-timeout={limits['cell_timeout']}",
+            f"--timeout={limits['notebook_timeout']}",
+            f"--memory-mb={limits['memory_mb']}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert finished.returncode == (2 if case.ungradable else 1 if case.failing else 0), (
+        finished.stderr[-2000:]
+    )
+    result = json.loads(finished.stdout)
+    assert set(result) == {"lesson", "score", "max_score", "tests"}
+    assert result["lesson"] == case.lesson
+    for test in result["tests"]:
+        assert set(test) == {"id", "points", "max_points", "passed", "message"}
+    assert_outcome(case, result["tests"], result["score"])
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("adv-batch")
+def test_the_lesson_01_corpus_through_the_batch(tmp_path):
+    """Does the batch grade every corpus case as ``course grade`` does, and go on?"""
+    cases = [case for case in iter_cases(BATCH_LESSON) if case.name not in NOT_IN_BATCH]
+    course = copy_course(tmp_path)
+    assert release_lesson(course, BATCH_LESSON) == []
+    for case in cases:
+        folder = course.root / "submitted" / case.name / BATCH_LESSON
+        folder.mkdir(parents=True)
+        shutil.copy(case.path, folder / f"{BATCH_LESSON}.ipynb")
+
+    result = grade_class(course, BATCH_LESSON, workers=2, limits=BATCH_LIMITS)
+
+    by_student = {s.student: s for s in result.submissions}
+    assert set(by_student) == {case.name for case in cases}
+    for case in cases:
+        submission = by_student[case.name]
+        assert (submission.status == "ungradable") == bool(case.ungradable), case.name
+        assert submission.max_score == 10.0
+        if case.ungradable:
+            reason = case.ungradable.replace(f"{case.name}.ipynb", f"{BATCH_LESSON}.ipynb")
+            case = replace(case, ungradable=reason)
+        assert_outcome(case, submission.report["tests"], submission.score)
+        for note in case.tampering:
+            assert any(note in line for line in submission.report["tampering"]), (case.name, note)
+
+
+# --- the engine defences, without a kernel ------------------------------------------------------
+
+
+def test_export_ignores_builtins_shadowed_by_the_student(tmp_path):
+    """Does a student's `list = ...` or `open = None` leave the hand-in intact?"""
+    namespace = {"answer": [1, 2], "list": [3], "type": "x", "open": None, "str": "s", "dict": {}}
+    exec(compile(export_cell_source({"answer": "value"}, tmp_path), "<export>", "exec"), namespace)
+    assert json.loads((tmp_path / "answer.json").read_text()) == [1, 2]
+
+
+def test_a_symlink_in_the_handin_is_refused(tmp_path):
+    """Can a kernel make the graders read a file outside its hand-in?"""
+    outside = tmp_path / "outside.npy"
+    np.save(outside, np.zeros(3))
+    handin = tmp_path / "handin"
+    handin.mkdir()
+    (handin / "X.npy").symlink_to(outside)
+    (handin / "manifest.json").write_text(json.dumps({"X": {"status": "ok"}}))
+    with pytest.raises(CheckFailure, match=r"^`X` is a link to another file, not a hand-in"):
+        Handin(handin).array("X")
+
+
+def test_a_failed_export_is_reported_as_such(tmp_path):
+    """When the export cell fails, does the message say so instead of 'not defined'?"""
+    incident = "collecting the answers failed: ImportError: json blocked"
+    failure = Handin(tmp_path, {"incidents": [incident]}).missing("model")
+    assert str(failure).splitlines()[0] == f"`model` could not be collected for grading: {incident}"
+
+
+def test_another_lessons_notebook_is_recognised(course):
+    """Lessons share cell ids: is a lesson 04 notebook still told apart from lesson 01?"""
+    release = nbformat.read(course.release_notebook_path("04_mnist_ann"), as_version=4)
+    best, overlaps = notebooks.detect_lesson(release, course.cell_id_sets())
+    assert best == "04_mnist_ann"
+    assert overlaps["01_regression"] < 0.7

@@ -1,0 +1,179 @@
+"""Do the parts of class grading behave, without running a notebook?
+
+Status from a report, atomic result files, finding submissions, the progress line,
+feedback that never shows test code, the class report, and the CLI's refusals.
+"""
+
+from __future__ import annotations
+
+import io
+
+import nbformat
+import pytest
+
+from course_lib import class_report, cli, feedback
+from course_lib.batch import find_submissions
+from course_lib.batch_job import submission_status
+from course_lib.gradebook import ReplayGraded
+from course_lib.progress import Progress, clock
+from course_lib.results import ResultStore, fingerprint
+
+from .conftest import ROOT, copy_course
+
+LESSON = "01_regression"
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
+    "rkJggg=="
+)
+
+
+def _notebook(*outputs) -> dict:
+    cell = nbformat.v4.new_code_cell("x = 1", outputs=list(outputs))
+    return {"cells": [cell]}
+
+
+@pytest.mark.parametrize(
+    ("report", "notebook", "expected"),
+    [
+        ({"incidents": []}, None, ("graded", None)),
+        ({"ungradable": "not JSON", "incidents": []}, None, ("ungradable", "not JSON")),
+        (
+            {"incidents": ["the kernel died (exit status 3) in the cell starting `x`"]},
+            None,
+            ("crashed", "the kernel died (exit status 3) in the cell starting `x`"),
+        ),
+        (
+            {"incidents": ["the kernel used more than 2048 MB of memory and was stopped in x"]},
+            None,
+            ("memory", "the kernel used more than 2048 MB of memory and was stopped in x"),
+        ),
+        (
+            {"incidents": []},
+            _notebook(nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="ran 20 s")),
+            ("timed out", "a cell was stopped: ran 20 s"),
+        ),
+    ],
+)
+def test_status_is_the_worst_thing_that_happened(report, notebook, expected):
+    assert submission_status(report, notebook) == expected
+
+
+def test_results_are_kept_per_fingerprint_and_written_whole(tmp_path):
+    store = ResultStore(tmp_path, LESSON)
+    submission = tmp_path / "a.ipynb"
+    submission.write_text("{}")
+    sha = fingerprint(submission)
+    store.save("ada", {"fingerprint": sha, "status": "graded"})
+    store.save_notebook("ada", {"cells": []})
+    assert store.current("ada", sha)["status"] == "graded"
+    submission.write_text('{"changed": 1}')
+    assert store.current("ada", fingerprint(submission)) is None  # a resubmission is regraded
+    store.save_notebook("ada", None)
+    assert sorted(p.name for p in store.folder.iterdir()) == ["ada.json"]  # no temp files left
+    assert list(store.all()) == ["ada"]
+
+
+def test_submissions_are_found_in_nbgraders_layout(tmp_path):
+    for student in ("bo", "al"):
+        (tmp_path / student / LESSON).mkdir(parents=True)
+    (tmp_path / "cy" / "02_classification").mkdir(parents=True)
+    found = find_submissions(tmp_path, LESSON)
+    assert [(s.student, s.path.name) for s in found] == [
+        ("al", f"{LESSON}.ipynb"),
+        ("bo", f"{LESSON}.ipynb"),
+    ]
+    assert find_submissions(tmp_path / "nowhere", LESSON) == []
+
+
+def test_progress_prints_a_bar_with_an_eta():
+    stream = io.StringIO()
+    progress = Progress(4, stream=stream, width=8)
+    assert "ETA ?" in progress.line()
+    progress.step("ada graded 10/10")
+    assert stream.getvalue().startswith("[##......] 1/4  0:00 elapsed  ETA 0:00")
+    assert stream.getvalue().endswith("last: ada graded 10/10\n")
+    assert (clock(75), clock(3725)) == ("1:15", "1:02:05")
+
+
+def _result(student="ada", status="graded", passed=True) -> dict:
+    return {
+        "student": student,
+        "lesson": LESSON,
+        "status": status,
+        "reason": None if status == "graded" else "the kernel died",
+        "wall_seconds": 12.5,
+        "report": {
+            "score": 2.0 if passed else 0.0,
+            "max_score": 2.0,
+            "tests": [
+                {
+                    "id": "quality",
+                    "points": 2.0 if passed else 0.0,
+                    "max_points": 2.0,
+                    "passed": passed,
+                    "message": "passed" if passed else "test error: too high\n  hint: train",
+                }
+            ],
+            "tampering": [],
+            "incidents": [],
+        },
+    }
+
+
+def test_feedback_shows_verdicts_outputs_and_plots_but_never_test_code():
+    notebook = nbformat.v4.new_notebook()
+    answer = nbformat.v4.new_code_cell(
+        "model.fit(x)\n### BEGIN HIDDEN TESTS\nassert secret\n### END HIDDEN TESTS\n",
+        outputs=[
+            nbformat.v4.new_output("stream", text="W0000 00:00:1 absl noise\nloss 0.5\n"),
+            nbformat.v4.new_output("display_data", data={"image/png": PNG}),
+        ],
+    )
+    test = nbformat.v4.new_code_cell('hidden_test("01_regression", "quality")')
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "quality"}
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Part <E>"), answer, test]
+    page = feedback.render(_result(passed=False), notebook)
+    assert "hidden_test" not in page and "secret" not in page and "absl" not in page
+    assert "model.fit(x)" in page and "loss 0.5" in page and "# Part &lt;E&gt;" in page
+    assert f"data:image/png;base64,{PNG}" in page
+    assert "Test quality</b>: ✘ failed, 0 / 2 points" in page
+    assert "Score: 0 / 2" in page
+
+
+def test_class_report_plots_and_lists_what_needs_a_look():
+    results = {
+        "ada": _result("ada"),
+        "bo": _result("bo", status="crashed", passed=False),
+    }
+    page = class_report.render(LESSON, results)
+    assert page.count("data:image/png;base64,") == 3
+    assert "<td>1</td><td>quality</td><td>test error: too high</td>" in page
+    look = page.split("Needs a human look")[1]
+    assert "<b>bo</b>" in look and "crashed: the kernel died" in look and "<b>ada</b>" not in look
+
+
+def test_replay_without_a_graded_notebook_fails_every_test():
+    notebook = nbformat.read(ROOT / "source" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    replay = ReplayGraded(reason="file is damaged")
+    replayed, _ = replay.preprocess(notebook, {})
+    verdicts = [
+        c.outputs
+        for c in replayed.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"]["solution"]
+    ]
+    assert verdicts and all(o[0]["evalue"] == "not graded: file is damaged" for o in verdicts)
+
+
+@pytest.fixture
+def bare_course(tmp_path):
+    return copy_course(tmp_path).root
+
+
+def test_grading_a_class_needs_submissions_and_a_released_lesson(bare_course, capsys):
+    args = ["--course-dir", str(bare_course), "grade"]
+    assert cli.main([*args, "all", "--all"]) == 2
+    assert "no submissions found" in capsys.readouterr().err
+    (bare_course / "submitted" / "ada" / LESSON).mkdir(parents=True)
+    assert cli.main([*args, LESSON, "--all"]) == 2
+    assert f"run `course release {LESSON}` first" in capsys.readouterr().err
+    assert cli.main(["--course-dir", str(bare_course), "feedback", LESSON]) == 2
