@@ -31,8 +31,8 @@ from .conftest import CANNED, ROOT, copy_course, load_variants
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("batch")]
 
 LESSON = "01_regression"
-LIMITS = DEFAULT_LIMITS.with_overrides(cell_timeout=120, memory_mb=2048, notebook_timeout=400)
-LIMIT_ARGS = ["--cell-timeout", "120", "--memory-mb", "2048", "--timeout", "400"]
+LIMITS = DEFAULT_LIMITS.with_overrides(cell_timeout=90, memory_mb=2048, notebook_timeout=400)
+LIMIT_ARGS = ["--cell-timeout", "90", "--memory-mb", "2048", "--timeout", "400"]
 CLASS = [
     "correct",
     "untouched",

@@ -226,11 +226,11 @@ CASES = [
         "the solution, 2 epochs; part C ignores SIGINT and loops forever",
         failing={
             "parameter_count": "`n_params` is not defined: the cell starting `n_params = "
-            "n_features * 1 + 1` raised CellTimeoutError: the cell ran longer than 45 s and was "
+            "n_features * 1 + 1` raised CellTimeoutError: the cell ran longer than 20 s and was "
             "stopped",
             "quality": TOO_HIGH,
         },
-        options=FAULT_LIMITS | {"cell_timeout": 45},
+        options=FAULT_LIMITS | {"cell_timeout": 20},
     ),
     Case(
         "memory_hog",

@@ -64,18 +64,6 @@ VARIANTS = {
             ),
         ],
     },
-    "rescaling_layer": {
-        "prepare_answer": [
-            ('(x_train / 255.0).astype("float32")', 'x_train.astype("float32")'),
-            ('(x_test / 255.0).astype("float32")', 'x_test.astype("float32")'),
-        ],
-        "part_c_answer": [
-            (
-                "keras.Input(shape=(28, 28, 1)),",
-                "keras.Input(shape=(28, 28, 1)),\n    layers.Rescaling(1 / 255),",
-            ),
-        ],
-    },
 }
 
 EXPECTED = {
@@ -107,5 +95,4 @@ EXPECTED = {
     "far_too_few_epochs": {"test_accuracy": "test accuracy: too low"},
     "functional_api": {},
     "relu_after_batchnorm": {},
-    "rescaling_layer": {},
 }
