@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,8 @@ from course_lib.course import Course
 from course_lib.progress import Progress
 from course_lib.results import ResultStore, fingerprint
 from course_lib.settings import DEFAULT_LIMITS, Limits
+from course_lib.verdict import grader_env
+from course_lib.warm import WarmServer
 
 MISSING = "missing"
 
@@ -126,16 +129,28 @@ def default_workers(limits: Limits) -> int:
     return max(1, min(os.cpu_count() or 1, int(by_memory)))
 
 
+def start_warm_server(threads: int) -> WarmServer | None:
+    """A warm server whose tasks use ``threads`` CPU threads; None if it cannot start."""
+    env = {**os.environ, **grader_env(Limits(threads=threads))}
+    try:
+        return WarmServer(env)
+    except OSError:
+        return None  # every submission then starts its processes cold: slower, same grades
+
+
 class LocalPool:
     """``workers`` grading processes at a time on this machine."""
 
     def __init__(self, workers: int, limits: Limits) -> None:
         self.threads = limits.threads or max(1, (os.cpu_count() or 1) // workers)
         self.executor = concurrent.futures.ThreadPoolExecutor(workers, "course-grade")
-        self.label = f"{workers} local worker(s) × {self.threads} thread(s)"
+        self.server = start_warm_server(self.threads)
+        start = "warm" if self.server else "cold"
+        self.label = f"{workers} local worker(s) × {self.threads} thread(s), {start} start"
 
     def submit(self, job: Job):
-        return self.executor.submit(run_job, job, self.threads)
+        address = self.server.address if self.server else None
+        return self.executor.submit(run_job, job, self.threads, address)
 
     def completed(self, futures: list) -> Iterator:
         return concurrent.futures.as_completed(futures)
@@ -145,6 +160,21 @@ class LocalPool:
             self.executor.shutdown(wait=False, cancel_futures=True)
             kill_running()
         self.executor.shutdown(wait=True)
+        if self.server:
+            self.server.stop()
+
+
+_worker_servers: dict[int, WarmServer | None] = {}
+_worker_servers_lock = threading.Lock()
+
+
+def _worker_server(threads: int) -> WarmServer | None:
+    """This Dask worker process's warm server for ``threads`` (started on first use)."""
+    with _worker_servers_lock:
+        server = _worker_servers.get(threads)
+        if threads not in _worker_servers or (server and not server.alive()):
+            server = _worker_servers[threads] = start_warm_server(threads)
+        return server
 
 
 def run_on_dask_worker(job: Job, slots_by_host: dict[str, int], threads: int) -> dict:
@@ -154,7 +184,8 @@ def run_on_dask_worker(job: Job, slots_by_host: dict[str, int], threads: int) ->
 
         host = urlparse(get_worker().address).hostname or socket.gethostname()
         threads = max(1, (os.cpu_count() or 1) // max(1, slots_by_host.get(host, 1)))
-    return run_job(job, threads)
+    server = _worker_server(threads)
+    return run_job(job, threads, server.address if server else None)
 
 
 class DaskPool:

@@ -9,7 +9,6 @@ process tree if the process that started it dies (an interrupted batch leaves no
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -21,16 +20,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import psutil
-
-from course_lib.processes import kill_tree
+from course_lib import warm
+from course_lib.processes import end_with, kill_tree
 from course_lib.settings import Limits
 
 STATUSES = ("graded", "timed out", "crashed", "memory", "ungradable")
 PROCESS_MARGIN = 300
 """Seconds the grading process may take beyond the notebook and grader limits."""
 
-_running: set[subprocess.Popen] = set()
+_running: set[int] = set()
 _running_lock = threading.Lock()
 
 
@@ -128,52 +126,68 @@ def failed_result(job: Job, reason: str) -> dict:
     return {"status": "crashed", "reason": reason, "report": report, "graded_notebook": None}
 
 
-def run_job(job: Job, threads: int | None = None) -> dict:
-    """Grade ``job`` in a fresh process and return its result (never raises for the job)."""
+def run_job(job: Job, threads: int | None = None, server: warm.Address | None = None) -> dict:
+    """Grade ``job`` in a fresh process and return its result (never raises for the job).
+
+    The process is forked by the warm ``server`` when there is one, else started cold.
+    """
     limits = Limits(**job.limits)
     if threads:
         job = Job(**{**asdict(job), "limits": {**job.limits, "threads": threads}})
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="course-job-") as tmp:
         job_file, result_file = Path(tmp) / "job.json", Path(tmp) / "result.json"
+        stderr_file = Path(tmp) / "stderr.txt"
         payload = {**asdict(job), "content": job.content.decode("latin-1")}
         job_file.write_text(json.dumps(payload), encoding="utf-8")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "course_lib.batch_job", str(job_file), str(result_file)],
-            cwd=tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        process = _start([str(job_file), str(result_file)], tmp, stderr_file, server)
         with _running_lock:
-            _running.add(process)
+            _running.add(process.pid)
         budget = limits.notebook_timeout + limits.verdict_timeout + PROCESS_MARGIN
+        returncode = None
         try:
-            _, stderr = process.communicate(timeout=budget)
+            returncode = process.wait(timeout=budget)
         except subprocess.TimeoutExpired:
-            kill_tree(process.pid)
-            process.wait()
             return _stamped(failed_result(job, f"grading took longer than {budget} s"), started)
         finally:
-            if process.returncode is None:
+            if returncode is None:  # timed out, or this thread was interrupted
                 kill_tree(process.pid)
+                process.wait()
             with _running_lock:
-                _running.discard(process)
+                _running.discard(process.pid)
         try:
             result = json.loads(result_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            tail = " / ".join(stderr.decode(errors="replace").strip().splitlines()[-2:])
-            reason = f"the grading process died (exit status {process.returncode})"
+            stderr = stderr_file.read_text(errors="replace") if stderr_file.is_file() else ""
+            tail = " / ".join(stderr.strip().splitlines()[-2:])
+            reason = f"the grading process died (exit status {returncode})"
             return _stamped(failed_result(job, f"{reason}: {tail}" if tail else reason), started)
     return _stamped(result, started)
+
+
+def _start(argv: list[str], cwd: str, stderr_file: Path, server: warm.Address | None):
+    """The grading process for ``argv``: a warm server's child, or a fresh interpreter."""
+    if server is not None:
+        try:
+            return warm.spawn(server, "job", argv, cwd=cwd, stderr=str(stderr_file))
+        except OSError:
+            pass  # the server is gone: grade cold
+    with stderr_file.open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "course_lib.batch_job", *argv],
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
 
 
 def kill_running() -> None:
     """Kill every grading process this process started that is still running."""
     with _running_lock:
-        processes = list(_running)
-    for process in processes:
-        kill_tree(process.pid)
+        pids = list(_running)
+    for pid in pids:
+        kill_tree(pid)
 
 
 def _stamped(result: dict, started: float) -> dict:
@@ -182,25 +196,8 @@ def _stamped(result: dict, started: float) -> dict:
     return result
 
 
-def _die_with_parent() -> None:
-    """Kill this process tree when the process that started it goes away."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        for _ in range(3):  # again, in case a child was being started during the first pass
-            for child in psutil.Process().children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    child.kill()
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def main(argv: list[str]) -> int:
-    _die_with_parent()
+    end_with(os.getppid())  # an interrupted batch leaves no kernels behind
     job_file, result_file = (Path(a) for a in argv)
     payload = json.loads(job_file.read_text(encoding="utf-8"))
     job = Job(**{**payload, "content": payload["content"].encode("latin-1")})

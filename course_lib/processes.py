@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import threading
 import time
@@ -49,6 +50,49 @@ class Finished:
     peak_mb: int
 
 
+class Watch:
+    """Samples a running process tree's memory and kills it past a time or memory limit."""
+
+    def __init__(self, pid: int, *, timeout: float, memory_mb: int) -> None:
+        self.pid = pid
+        self.started = time.monotonic()
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.reason: str | None = None  # None, "timeout" or "memory"
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.1):
+            rss = tree_rss(self.pid)
+            self.peak = max(self.peak, rss)
+            if rss > self.memory_mb * 2**20:
+                self.reason = "memory"
+            elif time.monotonic() - self.started > self.timeout:
+                self.reason = "timeout"
+            else:
+                continue
+            kill_tree(self.pid)
+            return
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def finished(self, returncode: int | None, stdout: str, stderr: str) -> Finished:
+        self.stop()
+        return Finished(
+            returncode,
+            stdout,
+            stderr,
+            self.reason,
+            round(time.monotonic() - self.started, 2),
+            round(self.peak / 2**20),
+        )
+
+
 def run_watched(
     cmd: list[str],
     *,
@@ -58,7 +102,6 @@ def run_watched(
     cwd: str | None = None,
 ) -> Finished:
     """Run ``cmd``; kill its whole tree past ``timeout`` seconds or ``memory_mb`` of RSS."""
-    started = time.monotonic()
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -69,34 +112,33 @@ def run_watched(
         errors="replace",
         start_new_session=True,
     )
-    state = {"reason": None, "peak": 0}
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.1):
-            rss = tree_rss(proc.pid)
-            state["peak"] = max(state["peak"], rss)
-            if rss > memory_mb * 2**20:
-                state["reason"] = "memory"
-                kill_tree(proc.pid)
-                return
-            if time.monotonic() - started > timeout:
-                state["reason"] = "timeout"
-                kill_tree(proc.pid)
-                return
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    watch = Watch(proc.pid, timeout=timeout, memory_mb=memory_mb)
     try:
         stdout, stderr = proc.communicate()
     finally:
-        done.set()
-        watcher.join()
-    return Finished(
-        proc.returncode,
-        stdout,
-        stderr,
-        state["reason"],
-        round(time.monotonic() - started, 2),
-        round(state["peak"] / 2**20),
-    )
+        watch.stop()
+    return watch.finished(proc.returncode, stdout, stderr)
+
+
+def end_with(pid: int) -> None:
+    """When process ``pid`` is gone, kill this process's descendants and exit (a thread watches)."""
+    try:
+        born = psutil.Process(pid).create_time()
+    except psutil.Error:
+        born = None
+
+    def alive() -> bool:
+        try:
+            return born is not None and psutil.Process(pid).create_time() == born
+        except psutil.Error:
+            return False
+
+    def watch() -> None:
+        while alive():
+            time.sleep(0.5)
+        for _ in range(3):  # again, in case a child was being started during the first pass
+            kill_tree(os.getpid(), include_root=False)
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()

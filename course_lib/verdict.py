@@ -15,7 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.processes import run_watched
+from course_lib import warm
+from course_lib.processes import Watch, run_watched
 from course_lib.settings import Limits
 
 GRADER_MEMORY_MB = 8192
@@ -57,10 +58,7 @@ def run_verdict(
         (private / "execution.json").write_text(json.dumps(execution), encoding="utf-8")
         (private / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         out = private / "verdicts.json"
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
+        args = [
             str(grader_file),
             "-c",
             str(private / "pytest.ini"),
@@ -78,13 +76,16 @@ def run_verdict(
             f"--execution={private / 'execution.json'}",
             f"--verdict-out={out}",
         ]
-        finished = run_watched(
-            cmd,
-            timeout=limits.verdict_timeout,
-            memory_mb=GRADER_MEMORY_MB,
-            env=grader_env(limits),
-            cwd=str(private),
-        )
+        address = warm.inherited_address()
+        finished = _run_warm(address, args, private, limits) if address else None
+        if finished is None:
+            finished = run_watched(
+                [sys.executable, "-m", "pytest", *args],
+                timeout=limits.verdict_timeout,
+                memory_mb=GRADER_MEMORY_MB,
+                env=grader_env(limits),
+                cwd=str(private),
+            )
         try:
             raw = json.loads(out.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -103,3 +104,34 @@ def run_verdict(
         if test_id not in verdicts:
             verdicts[test_id] = TestVerdict(False, f"could not be graded: {problem}")
     return verdicts
+
+
+def _run_warm(address: warm.Address, args: list[str], private: Path, limits: Limits):
+    """Run the graders in a child of the warm server, watched like a fresh process.
+
+    None if the server cannot take the task (the caller then starts a fresh process).
+    """
+    stdout, stderr = private / "stdout.txt", private / "stderr.txt"
+    try:
+        task = warm.spawn(
+            address, "verdict", args, cwd=str(private), stdout=str(stdout), stderr=str(stderr)
+        )
+    except OSError:
+        return None
+    watch = Watch(task.pid, timeout=limits.verdict_timeout, memory_mb=GRADER_MEMORY_MB)
+    try:
+        returncode = task.wait()
+    finally:
+        watch.stop()
+    return watch.finished(returncode, _text(stdout), _text(stderr))
+
+
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.is_file() else ""
+
+
+def verdict_main(args: list[str]) -> int:
+    """The graders' run inside a warm server's child (``pytest`` is already imported)."""
+    import pytest
+
+    return int(pytest.main(args))

@@ -1,0 +1,256 @@
+"""A warm grading process: TensorFlow, Keras and pytest imported once, a fresh fork per task.
+
+Importing TensorFlow costs seconds, and a batch used to pay it twice per submission (the
+grading process, then the grader process). A :class:`WarmServer` is started once per pool
+worker host process. It imports everything, then forks one child per task: a whole
+submission's grading (``job``) or one run of the hidden graders (``verdict``). Each child
+is a fresh process that has touched no student's data, watched and killed from the
+outside like any other; nothing a submission does reaches the server or a later task.
+
+The server listens on a Unix socket in a private folder and runs a task only for a client
+that sends its secret token. Only the pool (which read the token from the server's
+stdout) and the server's own children (which inherit it in memory) know it; the confined
+kernel is started with a fresh environment and cannot read their memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import secrets
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+
+from course_lib.processes import end_with
+
+PRELOAD = (
+    "tensorflow",
+    "keras",
+    "pytest",
+    "course_lib.batch_job",
+    "course_lib.grading",
+    "course_lib.verdict_plugin",
+    "course_lib.training_checks",
+)
+ENTRIES = {
+    "job": ("course_lib.batch_job", "main"),
+    "verdict": ("course_lib.verdict", "verdict_main"),
+}
+START_TIMEOUT = 180
+PEER_CREDENTIALS = (socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+REQUEST_TIMEOUT = 5
+
+_address: Address | None = None
+"""The server this process was forked from (set in the server, inherited by its tasks)."""
+
+
+@dataclass(frozen=True)
+class Address:
+    socket_path: str
+    token: str
+
+
+def inherited_address() -> Address | None:
+    """The warm server this process was forked from, if any."""
+    return _address
+
+
+class WarmTask:
+    """A task forked by the server: its pid, and its exit status once it ends."""
+
+    def __init__(self, conn: socket.socket, pid: int) -> None:
+        self.conn = conn
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The task's exit status; -9 if it was killed (it never said how it ended)."""
+        if self.returncode is not None:
+            return self.returncode
+        self.conn.settimeout(timeout)
+        try:
+            line = _read_line(self.conn)
+        except TimeoutError:
+            raise subprocess.TimeoutExpired("warm task", timeout) from None
+        except OSError:
+            line = b""
+        self.conn.close()
+        self.returncode = int(json.loads(line)["exit"]) if line else -9
+        return self.returncode
+
+
+def spawn(
+    address: Address,
+    entry: str,
+    argv: list[str],
+    *,
+    cwd: str,
+    stdout: str = os.devnull,
+    stderr: str = os.devnull,
+) -> WarmTask:
+    """Ask the server at ``address`` to fork a task; raises OSError if it cannot."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(REQUEST_TIMEOUT * 6)
+    try:
+        conn.connect(address.socket_path)
+        request = {
+            "token": address.token,
+            "entry": entry,
+            "argv": argv,
+            "cwd": cwd,
+            "stdout": stdout,
+            "stderr": stderr,
+        }
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        line = _read_line(conn)
+        if not line:
+            raise OSError("the warm server refused the task")
+        return WarmTask(conn, int(json.loads(line)["pid"]))
+    except (OSError, ValueError, KeyError) as exc:
+        conn.close()
+        raise OSError(f"warm server: {exc}") from exc
+
+
+class WarmServer:
+    """Start a server process (``env`` sets its threads) and stop it again."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "course_lib.warm"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        self.address = self._read_address()
+
+    def _read_address(self) -> Address:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            ready = selector.select(START_TIMEOUT)
+        line = self.process.stdout.readline().decode() if ready else ""
+        if not line.startswith("ready "):
+            self.stop()
+            raise OSError("the warm grading server did not start")
+        path, token = line.split()[1:3]
+        return Address(path, token)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the server; its running tasks notice and end their process trees."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+
+
+def _read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(4096)
+        if not chunk:
+            return b""
+        data += chunk
+        if len(data) > limit:
+            raise ValueError("request too long")
+    return data
+
+
+def serve() -> None:
+    """The server's main loop: preload, listen, fork one child per valid request."""
+    global _address
+    for name in PRELOAD:
+        importlib.import_module(name)
+    folder = tempfile.mkdtemp(prefix="course-warm-")
+    _address = Address(os.path.join(folder, "socket"), secrets.token_hex(16))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(_address.socket_path)
+    listener.listen(64)
+    listener.settimeout(1.0)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    parent = os.getppid()
+    sys.stdout.write(f"ready {_address.socket_path} {_address.token}\n")
+    sys.stdout.flush()
+    try:
+        while os.getppid() == parent:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            try:
+                conn.settimeout(REQUEST_TIMEOUT)
+                owner, uid, _ = struct.unpack("3i", conn.getsockopt(*PEER_CREDENTIALS))
+                if uid != os.getuid():
+                    raise ValueError("another user")
+                request = json.loads(_read_line(conn) or b"{}")
+                if not secrets.compare_digest(str(request.get("token")), _address.token):
+                    raise ValueError("wrong token")
+                if request.get("entry") not in ENTRIES:
+                    raise ValueError("unknown task")
+            except (OSError, ValueError):
+                conn.close()
+                continue
+            if os.fork() == 0:
+                listener.close()
+                _run_task(conn, request, owner)
+            conn.close()
+    finally:
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_task(conn: socket.socket, request: dict, owner: int) -> None:
+    """In the forked child: run one task with its own session and output files; never returns.
+
+    The task ends, with its process tree, when ``owner`` (the process that asked) is gone.
+    """
+    code = 1
+    try:
+        end_with(owner)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.setsid()
+        os.chdir(request["cwd"])
+        for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.dup2(target, fd)
+            os.close(target)
+        conn.settimeout(None)
+        conn.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
+        module, function = ENTRIES[request["entry"]]
+        code = getattr(importlib.import_module(module), function)(list(request["argv"])) or 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        with contextlib.suppress(OSError):
+            conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    from course_lib import warm  # the tasks look the address up in that module, not __main__
+
+    warm.serve()
