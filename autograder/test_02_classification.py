@@ -26,7 +26,7 @@ HANDIN = {
 }
 
 # Test accuracy of the reference solution on the course splits, seeds 0-2 on the 2-core machine
-# (benchmarks/calibrate_02_classification.py; binary: Adam 1e-3, 30 epochs, batch 16; wine:
+# (benchmarks/lesson_accuracy.py 02_classification; binary: Adam 1e-3, 30 epochs, batch 16; wine:
 # Adam 1e-2, 30 epochs, batch 16):
 #   breast cancer, binary_model:   min 0.9211, median 0.9386, max 0.9649  (114 test tumours)
 #   wine, onehot_model:            min 0.9556, median 0.9778, max 1.0000  (45 test wines)

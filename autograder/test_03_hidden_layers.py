@@ -24,7 +24,8 @@ HANDIN = {
 }
 
 # Test accuracy on the moons split (250 points) of the reference solution, Adam 1e-2,
-# 30 epochs, batch 32, seeds 0-2 on the 2-core machine (benchmarks/calibrate_03_hidden_layers.py):
+# 30 epochs, batch 32, seeds 0-2 on the 2-core machine
+# (benchmarks/lesson_accuracy.py 03_hidden_layers):
 #   hidden_model (16-16 relu): min 0.9760, median 0.9840, max 0.9920
 #   linear_model (logistic):   min 0.8760, median 0.8920, max 0.9000
 # MIN_HIDDEN_ACCURACY: 2.6 points below the worst seed (6 more misclassified points), 5 points

@@ -63,36 +63,56 @@ def make_course(folder: Path, students: list[str]) -> Path:
     return folder
 
 
-class PeakPerJob:
-    """Samples the memory of each grading process tree (job process + kernel + graders)."""
+def pss(process: psutil.Process) -> int:
+    """Proportional set size: shared pages (the warm server's imports) split among sharers."""
+    try:
+        return process.memory_full_info().pss
+    except psutil.Error:
+        return 0
+
+
+class PeakMemory:
+    """Samples the memory of ``course grade``: all its processes, and each task's tree.
+
+    A task is a child of a warm server (a submission's grading, or one grader run), or a
+    cold-started ``course_lib.batch_job`` process; its tree includes the sandboxed kernel.
+    """
 
     def __init__(self, root_pid: int) -> None:
         self.root_pid = root_pid
-        self.peaks: dict[int, int] = {}
+        self.task_peaks: dict[int, int] = {}
+        self.total_peak = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self) -> None:
-        while not self.stop.wait(0.2):
+        while not self.stop.wait(0.5):
             try:
-                children = psutil.Process(self.root_pid).children(recursive=True)
+                root = psutil.Process(self.root_pid)
+                processes = [root, *root.children(recursive=True)]
             except psutil.Error:
                 continue
-            for child in children:
+            self.total_peak = max(self.total_peak, sum(pss(p) for p in processes))
+            for process in processes:
                 try:
-                    if "course_lib.batch_job" not in " ".join(child.cmdline()):
+                    command = " ".join(process.cmdline())
+                    parent = " ".join(process.parent().cmdline()) if process.parent() else ""
+                    if "course_lib.batch_job" not in command and "course_lib.warm" not in parent:
                         continue
-                    tree = [child, *child.children(recursive=True)]
-                    rss = sum(p.memory_info().rss for p in tree if p.is_running())
+                    tree = [process, *process.children(recursive=True)]
                 except psutil.Error:
                     continue
-                self.peaks[child.pid] = max(self.peaks.get(child.pid, 0), rss)
+                size = sum(pss(p) for p in tree)
+                self.task_peaks[process.pid] = max(self.task_peaks.get(process.pid, 0), size)
 
-    def finish(self) -> list[int]:
+    def finish(self) -> tuple[int, list[int]]:
+        """Peak MB of everything together, and each task's peak MB (sorted)."""
         self.stop.set()
         self.thread.join()
-        return sorted(round(v / 2**20) for v in self.peaks.values())
+        return round(self.total_peak / 2**20), sorted(
+            round(v / 2**20) for v in self.task_peaks.values()
+        )
 
 
 def cpu_seconds() -> float:
@@ -101,19 +121,19 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(cmd: list[str], cwd: Path, measure_jobs: bool = False) -> tuple[float, float, list[int]]:
-    """Wall seconds, CPU seconds and per-job peak memory of running ``cmd``."""
+def timed(cmd: list[str], cwd: Path, measure_memory: bool = False):
+    """Wall seconds, CPU seconds and (if ``measure_memory``) peak memory of running ``cmd``."""
     cpu = cpu_seconds()
     started = time.monotonic()
     process = subprocess.Popen(
         cmd, cwd=cwd, env=venv_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    peaks = PeakPerJob(process.pid) if measure_jobs else None
+    memory = PeakMemory(process.pid) if measure_memory else None
     output, _ = process.communicate()
     seconds = time.monotonic() - started
     if process.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd[:4])} failed ({process.returncode}):\n{output[-3000:]}")
-    return seconds, cpu_seconds() - cpu, peaks.finish() if peaks else []
+    return seconds, cpu_seconds() - cpu, memory.finish() if memory else (0, [])
 
 
 def plain_execution(course: Path, workers: int) -> tuple[float, float]:
@@ -156,10 +176,10 @@ def main() -> None:
         nbgrader_s, nbgrader_cpu, _ = timed(
             [sys.executable, "-m", "nbgrader", "autograde", LESSON], cwd=a
         )
-        course_s, course_cpu, peaks = timed(
+        course_s, course_cpu, (total_mb, task_mbs) = timed(
             [sys.executable, "-m", "course_lib.cli", "grade", LESSON, "--all",
              "--workers", str(args.workers)],
-            cwd=b, measure_jobs=True,
+            cwd=b, measure_memory=True,
         )  # fmt: skip
         floor_s, floor_cpu = plain_execution(b, args.workers)
         load_after = os.getloadavg()[0]
@@ -180,10 +200,15 @@ def main() -> None:
         "CPU = user+system time of reaped descendants: sandboxed kernels are killed at shutdown,\n"
         "so their CPU is missing from the first two rows; only the floor's CPU is complete."
     )
-    if peaks:
+    print(
+        f"peak memory of course grade, all processes together (PSS): {total_mb} MB, "
+        f"{total_mb / args.workers:.0f} MB per worker"
+    )
+    if task_mbs:
         print(
-            f"peak memory per grading process tree (job + kernel + graders): "
-            f"max {max(peaks)} MB, median {peaks[len(peaks) // 2]} MB over {len(peaks)} jobs"
+            f"peak memory per task tree (a grading with its kernel, or a grader run; PSS): "
+            f"max {max(task_mbs)} MB, median {task_mbs[len(task_mbs) // 2]} MB "
+            f"over {len(task_mbs)} tasks"
         )
 
 

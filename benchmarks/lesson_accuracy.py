@@ -1,12 +1,13 @@
-"""Solution wall time and test accuracy of the MNIST lessons, over several seeds.
+"""Solution wall time and test accuracy of the classification lessons, over several seeds.
 
 Not a test: a measurement to calibrate the graders' thresholds on the machine at hand.
 Each run executes the code cells of ``source/<lesson>/<lesson>.ipynb`` (the reference
 solution; grade cells skipped) in this process, with every
 ``keras.utils.set_random_seed(N)`` replaced by the run's seed, then measures the resulting
-models on the 10,000 MNIST test digits with the graders' own functions::
+models on their test sets: the notebook's own held-out split for 02 and 03, the 10,000
+MNIST test digits (through the graders' own functions) for 04-06::
 
-    python benchmarks/lesson_accuracy.py 04_mnist_ann 05_cnn --seeds 0 1 2 3 4
+    python benchmarks/lesson_accuracy.py 02_classification 05_cnn --seeds 0 1 2 3 4
 
 The time printed is the notebook's cells only (no kernel start-up, no grading).
 """
@@ -26,11 +27,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# model variables measured per lesson
+# model variable measured -> (test inputs, test labels) variables of the notebook; None = MNIST
 MEASURED = {
-    "04_mnist_ann": ("model",),
-    "05_cnn": ("model",),
-    "06_augmentation": ("model_plain", "model_augmented"),
+    "02_classification": {
+        "binary_model": ("X_cancer_test", "y_cancer_test"),
+        "onehot_model": ("X_wine_test", "y_wine_test"),
+        "sparse_model": ("X_wine_test", "y_wine_test"),
+    },
+    "03_hidden_layers": {
+        "linear_model": ("X_test", "y_test"),
+        "hidden_model": ("X_test", "y_test"),
+    },
+    "04_mnist_ann": {"model": None},
+    "05_cnn": {"model": None},
+    "06_augmentation": {"model_plain": None, "model_augmented": None},
 }
 
 
@@ -71,11 +81,27 @@ def run_once(lesson: str, seed: int, workdir: Path) -> tuple[float, dict[str, fl
     finally:
         os.chdir(previous)
     seconds = time.perf_counter() - start
-    _, (x_test, y_test) = data.load_mnist()
-    scores = {
-        name: training_checks.accuracy(namespace[name], x_test, y_test) for name in MEASURED[lesson]
-    }
+    scores = {}
+    for name, test_set in MEASURED[lesson].items():
+        if test_set is None:
+            _, (x_test, y_test) = data.load_mnist()
+            scores[name] = training_checks.accuracy(namespace[name], x_test, y_test)
+        else:
+            x_test, y_test = (namespace[variable] for variable in test_set)
+            scores[name] = labelled_accuracy(namespace[name], x_test, y_test)
     return seconds, scores
+
+
+def labelled_accuracy(model, x_test, y_test) -> float:
+    """Test accuracy of a sigmoid (one output) or softmax (one output per class) model."""
+    import numpy as np
+
+    probabilities = model.predict(x_test, verbose=0)
+    if probabilities.shape[1] == 1:
+        predicted = (probabilities.ravel() > 0.5).astype(int)
+    else:
+        predicted = probabilities.argmax(axis=1)
+    return float((predicted == np.asarray(y_test)).mean())
 
 
 def summary(values: list[float]) -> str:
