@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 
 # Attributes compared when the expected record states them (None = "don't care").
 _COMPARED = (
@@ -96,29 +96,24 @@ class CompileSettings:
 def layer_records(model) -> list[LayerRecord]:
     """The model's computing layers as records, activation layers folded in."""
     records: list[LayerRecord] = []
-    for layer in _flat_layers(model):
+    for layer in flat_layers(model):
         kind = type(layer).__name__
         if kind == "InputLayer":
             continue
         if kind in _ACTIVATION_LAYERS and records and records[-1].activation in (None, "linear"):
-            records[-1] = _replace(records[-1], activation=_activation_of(layer), params=None)
+            records[-1] = replace(records[-1], activation=_activation_of(layer), params=None)
             continue
         records.append(_record(layer))
     return records
 
 
-def _flat_layers(model):
+def flat_layers(model):
+    """The model's layers, with nested Sequential/Functional models opened up."""
     for layer in model.layers:
         if hasattr(layer, "layers") and type(layer).__name__ in {"Sequential", "Functional"}:
-            yield from _flat_layers(layer)
+            yield from flat_layers(layer)
         else:
             yield layer
-
-
-def _replace(record: LayerRecord, **changes) -> LayerRecord:
-    values = {f.name: getattr(record, f.name) for f in fields(record)}
-    values.update(changes)
-    return LayerRecord(**values)
 
 
 def _activation_of(layer) -> str:

@@ -11,6 +11,7 @@ the grader's own raw MNIST images into whatever the model expects (``(28, 28)``,
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def check_pixels_scaled(name: str, value, raw) -> np.ndarray:
 
 
 def has_layer(model, kind: str) -> bool:
-    return any(type(layer).__name__ == kind for layer in inspection._flat_layers(model))
+    return any(type(layer).__name__ == kind for layer in inspection.flat_layers(model))
 
 
 def model_inputs(model, images) -> np.ndarray:
@@ -153,8 +154,8 @@ def core_records(model) -> list[inspection.LayerRecord]:
             and fixed[-1].type == "Conv2D"
             and fixed[-1].activation in (None, "linear")
         ):
-            fixed[-1] = inspection._replace(fixed[-1], activation=record.activation)
-            record = inspection._replace(record, activation=None)
+            fixed[-1] = replace(fixed[-1], activation=record.activation)
+            record = replace(record, activation=None)
         fixed.append(record)
     return fixed
 
@@ -386,7 +387,7 @@ def _factor_range(value) -> float:
 def augmentation_layers(model) -> list:
     return [
         layer
-        for layer in inspection._flat_layers(model)
+        for layer in inspection.flat_layers(model)
         if type(layer).__name__ in AUGMENTATION_LAYERS
     ]
 
