@@ -300,7 +300,7 @@ class _Runner:
             },
             allow_errors=True,
             raise_on_iopub_timeout=False,
-            iopub_timeout=10,
+            iopub_timeout=30,  # outputs still arriving after the reply (a loaded machine)
             startup_timeout=120,
             shutdown_kernel="immediate",
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
