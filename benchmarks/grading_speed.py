@@ -87,13 +87,15 @@ class PeakMemory:
         self.thread.start()
 
     def run(self) -> None:
-        while not self.stop.wait(0.5):
+        # PSS reads /proc/PID/smaps (~10 ms a process): once a second, once per process
+        while not self.stop.wait(1.0):
             try:
                 root = psutil.Process(self.root_pid)
                 processes = [root, *root.children(recursive=True)]
             except psutil.Error:
                 continue
-            self.total_peak = max(self.total_peak, sum(pss(p) for p in processes))
+            sizes = {p.pid: pss(p) for p in processes}
+            self.total_peak = max(self.total_peak, sum(sizes.values()))
             for process in processes:
                 try:
                     command = " ".join(process.cmdline())
@@ -103,7 +105,7 @@ class PeakMemory:
                     tree = [process, *process.children(recursive=True)]
                 except psutil.Error:
                     continue
-                size = sum(pss(p) for p in tree)
+                size = sum(sizes.get(p.pid, 0) for p in tree)
                 self.task_peaks[process.pid] = max(self.task_peaks.get(process.pid, 0), size)
 
     def finish(self) -> tuple[int, list[int]]:

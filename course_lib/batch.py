@@ -129,13 +129,12 @@ def default_workers(limits: Limits) -> int:
     return max(1, min(os.cpu_count() or 1, int(by_memory)))
 
 
-def start_warm_server(threads: int) -> WarmServer | None:
-    """A warm server whose tasks use ``threads`` CPU threads; None if it cannot start."""
-    env = {**os.environ, **grader_env(Limits(threads=threads))}
-    try:
-        return WarmServer(env)
-    except OSError:
-        return None  # every submission then starts its processes cold: slower, same grades
+def start_warm_server(threads: int) -> WarmServer:
+    """A warm server whose tasks use ``threads`` CPU threads.
+
+    If it cannot start, every submission starts its processes cold: slower, same grades.
+    """
+    return WarmServer({**os.environ, **grader_env(Limits(threads=threads))})
 
 
 class LocalPool:
@@ -145,12 +144,10 @@ class LocalPool:
         self.threads = limits.threads or max(1, (os.cpu_count() or 1) // workers)
         self.executor = concurrent.futures.ThreadPoolExecutor(workers, "course-grade")
         self.server = start_warm_server(self.threads)
-        start = "warm" if self.server else "cold"
-        self.label = f"{workers} local worker(s) × {self.threads} thread(s), {start} start"
+        self.label = f"{workers} local worker(s) × {self.threads} thread(s), warm server"
 
     def submit(self, job: Job):
-        address = self.server.address if self.server else None
-        return self.executor.submit(run_job, job, self.threads, address)
+        return self.executor.submit(run_job, job, self.threads, self.server)
 
     def completed(self, futures: list) -> Iterator:
         return concurrent.futures.as_completed(futures)
@@ -160,21 +157,19 @@ class LocalPool:
             self.executor.shutdown(wait=False, cancel_futures=True)
             kill_running()
         self.executor.shutdown(wait=True)
-        if self.server:
-            self.server.stop()
+        self.server.stop()
 
 
-_worker_servers: dict[int, WarmServer | None] = {}
+_worker_servers: dict[int, WarmServer] = {}
 _worker_servers_lock = threading.Lock()
 
 
-def _worker_server(threads: int) -> WarmServer | None:
+def _worker_server(threads: int) -> WarmServer:
     """This Dask worker process's warm server for ``threads`` (started on first use)."""
     with _worker_servers_lock:
-        server = _worker_servers.get(threads)
-        if threads not in _worker_servers or (server and not server.alive()):
-            server = _worker_servers[threads] = start_warm_server(threads)
-        return server
+        if threads not in _worker_servers:
+            _worker_servers[threads] = start_warm_server(threads)
+        return _worker_servers[threads]
 
 
 def run_on_dask_worker(job: Job, slots_by_host: dict[str, int], threads: int) -> dict:
@@ -184,8 +179,7 @@ def run_on_dask_worker(job: Job, slots_by_host: dict[str, int], threads: int) ->
 
         host = urlparse(get_worker().address).hostname or socket.gethostname()
         threads = max(1, (os.cpu_count() or 1) // max(1, slots_by_host.get(host, 1)))
-    server = _worker_server(threads)
-    return run_job(job, threads, server.address if server else None)
+    return run_job(job, threads, _worker_server(threads))
 
 
 class DaskPool:

@@ -126,10 +126,11 @@ def failed_result(job: Job, reason: str) -> dict:
     return {"status": "crashed", "reason": reason, "report": report, "graded_notebook": None}
 
 
-def run_job(job: Job, threads: int | None = None, server: warm.Address | None = None) -> dict:
+def run_job(job: Job, threads: int | None = None, server: warm.WarmServer | None = None) -> dict:
     """Grade ``job`` in a fresh process and return its result (never raises for the job).
 
-    The process is forked by the warm ``server`` when there is one, else started cold.
+    The process is forked by the warm ``server`` once it is ready; before that (or without
+    one) it starts cold, and still asks the server to run its graders.
     """
     limits = Limits(**job.limits)
     if threads:
@@ -138,9 +139,15 @@ def run_job(job: Job, threads: int | None = None, server: warm.Address | None = 
     with tempfile.TemporaryDirectory(prefix="course-job-") as tmp:
         job_file, result_file = Path(tmp) / "job.json", Path(tmp) / "result.json"
         stderr_file = Path(tmp) / "stderr.txt"
-        payload = {**asdict(job), "content": job.content.decode("latin-1")}
+        address = server.address if server and server.alive() else None
+        payload = {
+            **asdict(job),
+            "content": job.content.decode("latin-1"),
+            "server": asdict(address) if address else None,
+        }
         job_file.write_text(json.dumps(payload), encoding="utf-8")
-        process = _start([str(job_file), str(result_file)], tmp, stderr_file, server)
+        forked = address if server and server.ready() else None
+        process = _start([str(job_file), str(result_file)], tmp, stderr_file, forked)
         with _running_lock:
             _running.add(process.pid)
         budget = limits.notebook_timeout + limits.verdict_timeout + PROCESS_MARGIN
@@ -200,6 +207,9 @@ def main(argv: list[str]) -> int:
     end_with(os.getppid())  # an interrupted batch leaves no kernels behind
     job_file, result_file = (Path(a) for a in argv)
     payload = json.loads(job_file.read_text(encoding="utf-8"))
+    server = payload.pop("server", None)
+    if server and not warm.inherited_address():
+        warm.use(warm.Address(**server))  # started cold: the graders can still run warm
     job = Job(**{**payload, "content": payload["content"].encode("latin-1")})
     result = _grade(job)
     partial = result_file.with_suffix(".tmp")

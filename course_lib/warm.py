@@ -8,9 +8,10 @@ is a fresh process that has touched no student's data, watched and killed from t
 outside like any other; nothing a submission does reaches the server or a later task.
 
 The server listens on a Unix socket in a private folder and runs a task only for a client
-that sends its secret token. Only the pool (which read the token from the server's
-stdout) and the server's own children (which inherit it in memory) know it; the confined
-kernel is started with a fresh environment and cannot read their memory.
+of the same user that sends its secret token. Only the pool (which made the token and gave
+it to the server on stdin), the grading processes it starts (in their private job file)
+and the server's own children (in memory) know it; the confined kernel can read none of
+these.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -46,7 +49,8 @@ ENTRIES = {
     "job": ("course_lib.batch_job", "main"),
     "verdict": ("course_lib.verdict", "verdict_main"),
 }
-START_TIMEOUT = 180
+FORK_TIMEOUT = 60
+BIND_GRACE = 5
 PEER_CREDENTIALS = (socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
 REQUEST_TIMEOUT = 5
 
@@ -61,8 +65,14 @@ class Address:
 
 
 def inherited_address() -> Address | None:
-    """The warm server this process was forked from, if any."""
+    """The warm server this process was forked from (or was told to use), if any."""
     return _address
+
+
+def use(address: Address) -> None:
+    """Let this (cold-started) process ask ``address`` for its tasks."""
+    global _address
+    _address = address
 
 
 class WarmTask:
@@ -100,9 +110,9 @@ def spawn(
 ) -> WarmTask:
     """Ask the server at ``address`` to fork a task; raises OSError if it cannot."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.settimeout(REQUEST_TIMEOUT * 6)
+    conn.settimeout(FORK_TIMEOUT)  # a server still importing answers when it is done
     try:
-        conn.connect(address.socket_path)
+        _connect(conn, address.socket_path)
         request = {
             "token": address.token,
             "entry": entry,
@@ -121,30 +131,52 @@ def spawn(
         raise OSError(f"warm server: {exc}") from exc
 
 
+def _connect(conn: socket.socket, path: str) -> None:
+    """Connect, giving a server that was just started a few seconds to bind its socket."""
+    deadline = time.monotonic() + BIND_GRACE
+    while True:
+        try:
+            return conn.connect(path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class WarmServer:
-    """Start a server process (``env`` sets its threads) and stop it again."""
+    """Start a server process (``env`` sets its threads) and stop it again.
+
+    Its address is known at once: the server binds its socket first and imports after,
+    so a task asked for while it warms up waits for it instead of failing.
+    """
 
     def __init__(self, env: dict[str, str]) -> None:
+        self.folder = tempfile.mkdtemp(prefix="course-warm-")
+        self.address = Address(os.path.join(self.folder, "socket"), secrets.token_hex(16))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course_lib.warm"],
-            stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "course_lib.warm", self.address.socket_path],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
         )
-        self.address = self._read_address()
+        self.process.stdin.write(f"{self.address.token}\n".encode())
+        self.process.stdin.close()
+        self._ready = False
+        self._lock = threading.Lock()
 
-    def _read_address(self) -> Address:
+    def ready(self, timeout: float = 0) -> bool:
+        """Has the server finished importing (waiting up to ``timeout`` seconds)?"""
+        with self._lock:
+            if not self._ready and self.alive():
+                self._ready = self._says_ready(timeout)
+        return self._ready and self.alive()
+
+    def _says_ready(self, timeout: float) -> bool:
         with selectors.DefaultSelector() as selector:
             selector.register(self.process.stdout, selectors.EVENT_READ)
-            ready = selector.select(START_TIMEOUT)
-        line = self.process.stdout.readline().decode() if ready else ""
-        if not line.startswith("ready "):
-            self.stop()
-            raise OSError("the warm grading server did not start")
-        path, token = line.split()[1:3]
-        return Address(path, token)
+            return bool(selector.select(timeout)) and self.process.stdout.readline() == b"ready\n"
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -159,6 +191,7 @@ class WarmServer:
                 self.process.kill()
                 self.process.wait()
         self.process.stdout.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
@@ -173,21 +206,23 @@ def _read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
     return data
 
 
-def serve() -> None:
-    """The server's main loop: preload, listen, fork one child per valid request."""
+def serve(socket_path: str) -> None:
+    """The server's main loop: listen, preload, fork one child per valid request.
+
+    The token comes on stdin (never in the command line, which others can read).
+    """
     global _address
+    _address = Address(socket_path, sys.stdin.readline().strip())
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(64)
     for name in PRELOAD:
         importlib.import_module(name)
-    folder = tempfile.mkdtemp(prefix="course-warm-")
-    _address = Address(os.path.join(folder, "socket"), secrets.token_hex(16))
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(_address.socket_path)
-    listener.listen(64)
     listener.settimeout(1.0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     parent = os.getppid()
-    sys.stdout.write(f"ready {_address.socket_path} {_address.token}\n")
+    sys.stdout.write("ready\n")
     sys.stdout.flush()
     try:
         while os.getppid() == parent:
@@ -214,7 +249,8 @@ def serve() -> None:
             conn.close()
     finally:
         listener.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(socket_path)
 
 
 def _run_task(conn: socket.socket, request: dict, owner: int) -> None:
@@ -253,4 +289,4 @@ def _run_task(conn: socket.socket, request: dict, owner: int) -> None:
 if __name__ == "__main__":
     from course_lib import warm  # the tasks look the address up in that module, not __main__
 
-    warm.serve()
+    warm.serve(sys.argv[1])

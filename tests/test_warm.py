@@ -45,7 +45,8 @@ def run_tests(server, folder, *extra) -> int:
 
 
 def test_each_task_is_a_fresh_fork_with_the_imports_done(server, tmp_path):
-    assert run_tests(server, tmp_path) == 0
+    assert run_tests(server, tmp_path) == 0  # asked at once: waits for the server's imports
+    assert server.ready()
     assert run_tests(server, tmp_path) == 0  # the first task's module state is gone
 
 
