@@ -69,8 +69,8 @@ def inherited_address() -> Address | None:
     return _address
 
 
-def use(address: Address) -> None:
-    """Let this (cold-started) process ask ``address`` for its tasks."""
+def use(address: Address | None) -> None:
+    """Let this (cold-started) process ask ``address`` for its tasks (None: start them cold)."""
     global _address
     _address = address
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from functools import cache
 from pathlib import Path
 
 import pytest
 
+from course_lib import warm
 from course_lib.course import Course
+from course_lib.settings import DEFAULT_LIMITS
+from course_lib.verdict import grader_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CANNED = ROOT / "tests" / "canned"
@@ -29,6 +33,16 @@ def load_variants(lesson: str):
 @pytest.fixture(scope="session")
 def course() -> Course:
     return Course(ROOT)
+
+
+@pytest.fixture(scope="session")
+def warm_graders():
+    """From here on, ``grade_notebook`` in this process judges in a warm server, as a batch does."""
+    server = warm.WarmServer({**os.environ, **grader_env(DEFAULT_LIMITS)})
+    warm.use(server.address)
+    yield server
+    warm.use(None)
+    server.stop()
 
 
 def copy_course(dest: Path) -> Course:

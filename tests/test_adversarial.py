@@ -99,7 +99,7 @@ def _leftover_daemon() -> int | None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", [_param(c) for c in iter_cases() if c.name not in CLI_ONLY])
-def test_adversarial_submission(course, case):
+def test_adversarial_submission(course, warm_graders, case):
     if case.name == "forged_handin" and os.path.exists(DAEMON_PID_FILE):
         os.unlink(DAEMON_PID_FILE)
     report = grade_notebook(case.path, course=course, lesson=case.lesson, limits=case.limits)

@@ -31,7 +31,7 @@ CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("lesson", "name"), CASES)
-def test_canned_submission_scores(course, lesson, name):
+def test_canned_submission_scores(course, warm_graders, lesson, name):
     module = load_variants(lesson)
     failing = module.EXPECTED[name]
     limits = DEFAULT_LIMITS.with_overrides(**getattr(module, "OPTIONS", {}).get(name, {}))
