@@ -1,8 +1,9 @@
 """Grade one submission of a batch in a fresh process, wherever a pool or Dask runs it.
 
 :func:`run_job` is what a worker executes: it writes the submission into a private temp
-folder and runs ``python -m course_lib.batch_job JOB RESULT`` there, so nothing a
-submission does can take the worker down. That process calls
+folder and runs :func:`main` there in a fresh process (forked by the pool's warm server,
+:mod:`course_lib.warm`, or ``python -m course_lib.batch_job JOB RESULT`` while it warms up),
+so nothing a submission does can take the worker down. That process calls
 :func:`course_lib.grading.grade_notebook` and writes one JSON result; it kills its own
 process tree if the process that started it dies (an interrupted batch leaves no kernels).
 """
