@@ -3,6 +3,9 @@
 `nbgrader generate_assignment/autograde/generate_feedback/export` work as usual from here.
 Autograding runs through course_lib's GradedExecute: notebooks execute in a confined
 kernel and the hidden graders judge them from outside the kernel (see README).
+
+The grading limits below are read by `course grade` too (course_lib.grader.settings);
+its command-line flags (--cell-timeout, --timeout, --memory-mb, --workers) override them.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -14,18 +17,21 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from course_lib.nbgrader_hooks import GradedExecute
-from course_lib.settings import COURSE_ID, DEFAULT_LIMITS
+from course_lib.grader.nbgrader_execute import GradedExecute
+from course_lib.grader.settings import COURSE_ID
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".course"]
 
-# Keras cells train for minutes, not nbgrader's default 30 s.
-c.Execute.timeout = DEFAULT_LIMITS.cell_timeout
-c.GradedExecute.notebook_timeout = DEFAULT_LIMITS.notebook_timeout
-c.GradedExecute.memory_mb = DEFAULT_LIMITS.memory_mb
+# --- grading limits (nbgrader autograde and `course grade` alike) ---------------------------
+c.Execute.timeout = 600  # seconds per cell: Keras cells train for minutes, not nbgrader's 30 s
+c.GradedExecute.notebook_timeout = 1800  # seconds for the whole notebook
+c.GradedExecute.memory_mb = 6144  # resident memory cap of the kernel, enforced from outside
+c.GradedExecute.verdict_timeout = 600  # seconds the hidden graders may take on one hand-in
+c.GradedExecute.max_output_chars = 100_000  # printed output kept per cell
+c.ClassGrading.workers = 0  # `course grade --all`: 0 = one per core, memory allowing
 
 # TensorFlow writes oneDNN/absl lines to stderr on import; they must never cost points.
 c.IgnorePattern.pattern = (

@@ -33,8 +33,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_lib.course import Course  # noqa: E402
-from course_lib.release import release_lesson, venv_env  # noqa: E402
+from course_lib.admin.release import release_lesson, venv_env  # noqa: E402
+from course_lib.grader.course import Course  # noqa: E402
 
 LESSON = "01_regression"
 VARIANTS = [
@@ -75,7 +75,7 @@ class PeakMemory:
     """Samples the memory of ``course grade``: all its processes, and each task's tree.
 
     A task is a child of a warm server (a submission's grading, or one grader run), or a
-    cold-started ``course_lib.batch_job`` process; its tree includes the sandboxed kernel.
+    cold-started ``course_lib.classroom.job`` process; its tree includes the sandboxed kernel.
     """
 
     def __init__(self, root_pid: int) -> None:
@@ -100,7 +100,8 @@ class PeakMemory:
                 try:
                     command = " ".join(process.cmdline())
                     parent = " ".join(process.parent().cmdline()) if process.parent() else ""
-                    if "course_lib.batch_job" not in command and "course_lib.warm" not in parent:
+                    task = "course_lib.classroom.job" in command
+                    if not task and "course_lib.classroom.warm" not in parent:
                         continue
                     tree = [process, *process.children(recursive=True)]
                 except psutil.Error:

@@ -6,35 +6,44 @@ import argparse
 import sys
 from pathlib import Path
 
-from course_lib.settings import DEFAULT_LIMITS
+from course_lib.grader.settings import DEFAULT_LIMITS
 
 
-def _limits(args) -> object:
-    return DEFAULT_LIMITS.with_overrides(
+def _limits(args, course):
+    """The course's limits (nbgrader_config.py), overridden by the command line's flags."""
+    from course_lib.grader.settings import load_limits
+
+    return load_limits(course.root).with_overrides(
         cell_timeout=getattr(args, "cell_timeout", None),
         notebook_timeout=getattr(args, "timeout", None),
         memory_mb=getattr(args, "memory_mb", None),
+        workers=getattr(args, "workers", None),
     )
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--cell-timeout", type=int, help=f"seconds per cell (default {DEFAULT_LIMITS.cell_timeout})"
+        "--cell-timeout",
+        type=int,
+        help="seconds per cell (default: c.Execute.timeout in nbgrader_config.py, "
+        f"else {DEFAULT_LIMITS.cell_timeout})",
     )
     parser.add_argument(
         "--timeout",
         type=int,
-        help=f"seconds per notebook (default {DEFAULT_LIMITS.notebook_timeout})",
+        help="seconds per notebook (default: c.GradedExecute.notebook_timeout, "
+        f"else {DEFAULT_LIMITS.notebook_timeout})",
     )
     parser.add_argument(
         "--memory-mb",
         type=int,
-        help=f"kernel memory cap in MB (default {DEFAULT_LIMITS.memory_mb})",
+        help="kernel memory cap in MB (default: c.GradedExecute.memory_mb, "
+        f"else {DEFAULT_LIMITS.memory_mb})",
     )
 
 
 def _course(args):
-    from course_lib.course import Course
+    from course_lib.grader.course import Course
 
     return Course.find(args.course_dir)
 
@@ -42,14 +51,14 @@ def _course(args):
 def cmd_grade(args) -> int:
     if args.all:
         return cmd_grade_class(args)
-    from course_lib.grading import grade_notebook
+    from course_lib.grader.grade import grade_notebook
 
     course = _course(args)
     report = grade_notebook(
         Path(args.notebook),
         course=course,
         lesson=args.lesson,
-        limits=_limits(args),
+        limits=_limits(args, course),
         graded_copy=Path(args.graded_copy) if args.graded_copy else None,
     )
     if args.json:
@@ -66,7 +75,7 @@ def cmd_grade(args) -> int:
 
 
 def _class_lessons(course, target: str, submitted: Path | None) -> list[str]:
-    from course_lib.batch import find_submissions
+    from course_lib.classroom.batch import find_submissions
 
     if target != "all":
         return [course.check_lesson(target)]
@@ -77,8 +86,8 @@ def _class_lessons(course, target: str, submitted: Path | None) -> list[str]:
 def cmd_grade_class(args) -> int:
     import json
 
-    from course_lib.batch import grade_class
-    from course_lib.progress import Progress
+    from course_lib.classroom.batch import grade_class
+    from course_lib.classroom.progress import Progress
 
     course = _course(args)
     submitted = Path(args.submitted).resolve() if args.submitted else None
@@ -94,10 +103,9 @@ def cmd_grade_class(args) -> int:
                     course,
                     lesson,
                     submitted_dir=submitted,
-                    workers=args.workers,
                     scheduler=args.scheduler,
                     force=args.force,
-                    limits=_limits(args),
+                    limits=_limits(args, course),
                     db_url=args.db_url,
                     progress=Progress,
                 )
@@ -121,7 +129,7 @@ def cmd_grade_class(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from course_lib.feedback import write_feedback
+    from course_lib.classroom.feedback import write_feedback
 
     course = _course(args)
     written = write_feedback(course.root, course.check_lesson(args.lesson))
@@ -138,7 +146,7 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from course_lib.class_report import write_class_report
+    from course_lib.classroom.class_report import write_class_report
 
     course = _course(args)
     path = write_class_report(course.root, course.check_lesson(args.lesson))
@@ -147,7 +155,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from course_lib.release import ReleaseError, release_lesson
+    from course_lib.admin.release import ReleaseError, release_lesson
 
     course = _course(args)
     failed = False
@@ -173,12 +181,12 @@ def cmd_release(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from course_lib.validate import validate_lesson
+    from course_lib.admin.validate import validate_lesson
 
     course = _course(args)
     failed = False
     for lesson in args.lessons or course.lessons:
-        result = validate_lesson(course, lesson, _limits(args))
+        result = validate_lesson(course, lesson, _limits(args, course))
         for label, report in (("solution", result.solution), ("untouched release", result.release)):
             if report is not None:
                 print(
@@ -201,10 +209,10 @@ def cmd_validate(args) -> int:
 
 
 def cmd_data_import(args) -> int:
-    from course_lib import data
+    from course_lib.admin import datasets
 
     try:
-        states = data.import_folder(Path(args.folder))
+        states = datasets.import_folder(Path(args.folder))
     except FileNotFoundError as exc:
         print(f"✘ {exc}", file=sys.stderr)
         return 2
@@ -214,23 +222,24 @@ def cmd_data_import(args) -> int:
     if bad:
         print(f"✘ {len(bad)} file(s) failed the checksum and were NOT imported", file=sys.stderr)
         return 1
-    print(f"Keras dataset cache: {data.keras_datasets_dir()}")
+    print(f"Keras dataset cache: {datasets.keras_datasets_dir()}")
     return 0
 
 
 def cmd_data_check(args) -> int:
-    from course_lib import data
+    from course_lib.admin import datasets
 
-    states = data.check_cache()
+    states = datasets.check_cache()
     for state in states:
         print(f"  {state.state:<8} {state.file.name}  {state.detail}")
     return 1 if any(s.state == "corrupt" for s in states) else 0
 
 
 def cmd_demo(args) -> int:
-    from course_lib.demo import run_demo
+    from course_lib.admin.demo import run_demo
 
-    return run_demo(_course(args), _limits(args))
+    course = _course(args)
+    return run_demo(course, _limits(args, course))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,7 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade every submitted/<student>/<lesson>/ and record it in nbgrader's gradebook",
     )
     batch.add_argument(
-        "--workers", type=int, help="submissions graded at once (default: cores, memory allowing)"
+        "--workers",
+        type=int,
+        help="submissions graded at once (default: c.ClassGrading.workers, else one per core, "
+        "memory allowing)",
     )
     batch.add_argument("--scheduler", help="run on this Dask scheduler (tcp://HOST:PORT)")
     batch.add_argument("--force", action="store_true", help="regrade finished submissions too")
@@ -299,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from course_lib.course import CourseError
+    from course_lib.grader.course import CourseError
 
     try:
         return args.func(args)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import warm
-from course_lib.course import Course
-from course_lib.settings import DEFAULT_LIMITS
-from course_lib.verdict import grader_env
+from course_lib.classroom import warm
+from course_lib.grader.course import Course
+from course_lib.grader.settings import DEFAULT_LIMITS
+from course_lib.grader.verdict import grader_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CANNED = ROOT / "tests" / "canned"
@@ -37,11 +37,9 @@ def course() -> Course:
 
 @pytest.fixture(scope="session")
 def warm_graders():
-    """From here on, ``grade_notebook`` in this process judges in a warm server, as a batch does."""
+    """A runner for ``grade_notebook(graders=...)`` judging in a warm server, as a batch does."""
     server = warm.WarmServer({**os.environ, **grader_env(DEFAULT_LIMITS)})
-    warm.use(server.address)
-    yield server
-    warm.use(None)
+    yield warm.grader_runner(server.address)
     server.stop()
 
 

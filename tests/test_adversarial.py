@@ -20,13 +20,13 @@ import numpy as np
 import psutil
 import pytest
 
-from course_lib import notebooks
-from course_lib.batch import grade_class
+from course_lib.admin.release import release_lesson
 from course_lib.checks import CheckFailure
-from course_lib.grading import grade_notebook
-from course_lib.handin import Handin, export_cell_source
-from course_lib.release import release_lesson
-from course_lib.settings import DEFAULT_LIMITS
+from course_lib.classroom.batch import grade_class
+from course_lib.grader import submission
+from course_lib.grader.grade import grade_notebook
+from course_lib.grader.handin import Handin, export_cell_source
+from course_lib.grader.settings import DEFAULT_LIMITS
 
 from .adversarial.cases import FAULT_LIMITS, Case, iter_cases
 from .conftest import ROOT, copy_course
@@ -102,7 +102,9 @@ def _leftover_daemon() -> int | None:
 def test_adversarial_submission(course, warm_graders, case):
     if case.name == "forged_handin" and os.path.exists(DAEMON_PID_FILE):
         os.unlink(DAEMON_PID_FILE)
-    report = grade_notebook(case.path, course=course, lesson=case.lesson, limits=case.limits)
+    report = grade_notebook(
+        case.path, course=course, lesson=case.lesson, limits=case.limits, graders=warm_graders
+    )
 
     if case.ungradable:
         assert report.ungradable and report.ungradable.startswith(case.ungradable)
@@ -174,7 +176,7 @@ def test_the_lesson_01_corpus_through_the_batch(tmp_path):
         folder.mkdir(parents=True)
         shutil.copy(case.path, folder / f"{BATCH_LESSON}.ipynb")
 
-    result = grade_class(course, BATCH_LESSON, workers=2, limits=BATCH_LIMITS)
+    result = grade_class(course, BATCH_LESSON, limits=BATCH_LIMITS.with_overrides(workers=2))
 
     by_student = {s.student: s for s in result.submissions}
     assert set(by_student) == {case.name for case in cases}
@@ -222,6 +224,6 @@ def test_a_failed_export_is_reported_as_such(tmp_path):
 def test_another_lessons_notebook_is_recognised(course):
     """Lessons share cell ids: is a lesson 04 notebook still told apart from lesson 01?"""
     release = nbformat.read(course.release_notebook_path("04_mnist_ann"), as_version=4)
-    best, overlaps = notebooks.detect_lesson(release, course.cell_id_sets())
+    best, overlaps = submission.detect_lesson(release, course.cell_id_sets())
     assert best == "04_mnist_ann"
     assert overlaps["01_regression"] < 0.7

@@ -19,12 +19,12 @@ import time
 import psutil
 import pytest
 
-from course_lib.batch import grade_class
-from course_lib.course import Course
-from course_lib.gradebook import auto_scores, default_db_url
-from course_lib.release import release_lesson, venv_env
-from course_lib.results import ResultStore
-from course_lib.settings import DEFAULT_LIMITS
+from course_lib.admin.release import release_lesson, venv_env
+from course_lib.classroom.batch import grade_class
+from course_lib.classroom.gradebook import auto_scores, default_db_url
+from course_lib.classroom.store import ResultStore
+from course_lib.grader.course import Course
+from course_lib.grader.settings import DEFAULT_LIMITS
 
 from .conftest import CANNED, ROOT, copy_course, load_variants
 

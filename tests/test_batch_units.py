@@ -11,12 +11,13 @@ import io
 import nbformat
 import pytest
 
-from course_lib import class_report, cli, feedback
-from course_lib.batch import find_submissions
-from course_lib.batch_job import submission_status
-from course_lib.gradebook import ReplayGraded
-from course_lib.progress import Progress, clock
-from course_lib.results import ResultStore, fingerprint
+from course_lib import cli
+from course_lib.classroom import class_report, feedback
+from course_lib.classroom.batch import find_submissions
+from course_lib.classroom.gradebook import ReplayGraded
+from course_lib.classroom.job import submission_status
+from course_lib.classroom.progress import Progress, clock
+from course_lib.classroom.store import ResultStore, fingerprint
 
 from .conftest import ROOT, copy_course
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.grading import grade_notebook
-from course_lib.settings import DEFAULT_LIMITS
+from course_lib.grader.grade import grade_notebook
+from course_lib.grader.settings import DEFAULT_LIMITS
 
 from .conftest import CANNED, ROOT, load_variants
 from .test_batch import CLASS as BATCH_CLASS
@@ -36,7 +36,11 @@ def test_canned_submission_scores(course, warm_graders, lesson, name):
     failing = module.EXPECTED[name]
     limits = DEFAULT_LIMITS.with_overrides(**getattr(module, "OPTIONS", {}).get(name, {}))
     report = grade_notebook(
-        CANNED / lesson / f"{name}.ipynb", course=course, lesson=lesson, limits=limits
+        CANNED / lesson / f"{name}.ipynb",
+        course=course,
+        lesson=lesson,
+        limits=limits,
+        graders=warm_graders,
     )
 
     assert report.ungradable is None, report.ungradable

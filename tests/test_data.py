@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from course_lib import data
+from course_lib.admin import datasets
 
 from .conftest import SHARED_DATA
 
@@ -22,10 +23,10 @@ def test_splits_are_fixed_and_disjoint():
 
 
 def test_check_cache_reports_missing_and_corrupt(tmp_path):
-    states = {s.file.name: s.state for s in data.check_cache(tmp_path)}
+    states = {s.file.name: s.state for s in datasets.check_cache(tmp_path)}
     assert set(states.values()) == {"missing"}
     (tmp_path / "mnist.npz").write_bytes(b"not mnist")
-    states = {s.file.name: s.state for s in data.check_cache(tmp_path)}
+    states = {s.file.name: s.state for s in datasets.check_cache(tmp_path)}
     assert states["mnist.npz"] == "corrupt"
 
 
@@ -34,7 +35,7 @@ def test_import_refuses_a_file_with_the_wrong_checksum(tmp_path):
     folder.mkdir()
     (folder / "mnist.npz").write_bytes(b"x" * 100)
     target = tmp_path / "cache"
-    states = {s.file.name: s for s in data.import_folder(folder, target)}
+    states = {s.file.name: s for s in datasets.import_folder(folder, target)}
     assert states["mnist.npz"].state == "corrupt"
     assert states["fashion-mnist/t10k-labels-idx1-ubyte.gz"].state == "not in folder"
     assert not (target / "mnist.npz").exists()
@@ -42,14 +43,14 @@ def test_import_refuses_a_file_with_the_wrong_checksum(tmp_path):
 
 def test_import_of_a_missing_folder_fails(tmp_path):
     with pytest.raises(FileNotFoundError):
-        data.import_folder(tmp_path / "nope", tmp_path)
+        datasets.import_folder(tmp_path / "nope", tmp_path)
 
 
 @needs_shared
 def test_import_shared_folder_places_files_where_keras_looks(tmp_path):
     target = tmp_path / "datasets"
-    states = {s.file.name: s.state for s in data.import_folder(SHARED_DATA, target)}
+    states = {s.file.name: s.state for s in datasets.import_folder(SHARED_DATA, target)}
     assert set(states.values()) == {"imported"}
-    assert {s.state for s in data.check_cache(target)} == {"ok"}
-    again = {s.state for s in data.import_folder(SHARED_DATA, target)}
+    assert {s.state for s in datasets.check_cache(target)} == {"ok"}
+    again = {s.state for s in datasets.import_folder(SHARED_DATA, target)}
     assert again == {"already present"}

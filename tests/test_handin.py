@@ -10,7 +10,7 @@ import pytest
 from keras import layers
 
 from course_lib.checks import CheckFailure
-from course_lib.handin import Handin, export_cell_source, export_namespace
+from course_lib.grader.handin import Handin, export_cell_source, export_namespace
 
 SPEC = {
     "model": "model",

@@ -18,7 +18,7 @@ import sys
 import pytest
 from nbgrader.api import Gradebook
 
-from course_lib.release import venv_env
+from course_lib.admin.release import venv_env
 
 from .conftest import CANNED, copy_course, load_variants
 

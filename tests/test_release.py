@@ -7,7 +7,8 @@ import shutil
 import nbformat
 import pytest
 
-from course_lib.release import scan_release
+from course_lib.admin.release import scan_release
+from course_lib.grader import cells
 
 from .conftest import copy_course
 
@@ -52,10 +53,7 @@ def _edit_release(course, edit):
         ),
         (
             lambda nb: nb.cells.append(
-                nbformat.v4.new_code_cell(
-                    "from course_lib.graded import hidden_test; "
-                    'hidden_test("01_regression", "quality")'
-                )
+                nbformat.v4.new_code_cell(cells.hidden_test_call("01_regression", "quality"))
             ),
             "contains hidden-test code",
         ),

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from course_lib import warm
-from course_lib.processes import kill_tree
+from course_lib.classroom import warm
+from course_lib.grader.processes import kill_tree
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warm")]
 
@@ -81,7 +81,7 @@ def test_a_task_ends_when_the_process_that_asked_for_it_ends(server, tmp_path):
     )
     asker = textwrap.dedent(
         f"""
-        from course_lib import warm
+        from course_lib.classroom import warm
         task = warm.spawn(warm.Address({server.address.socket_path!r}, {server.address.token!r}),
                           "verdict", [{str(tmp_path / "test_slow.py")!r}], cwd={str(tmp_path)!r})
         print(task.pid, flush=True)
@@ -104,7 +104,9 @@ def _running(pid: int) -> bool:
 
 
 def test_the_server_ends_with_the_process_that_started_it():
-    starter = "from course_lib import warm; print(warm.WarmServer({}).process.pid, flush=True)"
+    starter = (
+        "from course_lib.classroom import warm; print(warm.WarmServer({}).process.pid, flush=True)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", starter], capture_output=True, text=True, check=True
     )

@@ -212,11 +212,11 @@ fake = types.ModuleType("autograder.test_01_regression")
 exec(ALL_PASS, fake.__dict__)
 sys.modules["autograder"] = types.ModuleType("autograder")
 sys.modules["autograder.test_01_regression"] = fake
-verdict = types.ModuleType("course_lib.verdict")
+verdict = types.ModuleType("course_lib.grader.verdict")
 verdict.run_verdict = lambda *args, **kwargs: {}
-sys.modules["course_lib.verdict"] = verdict
-import course_lib.graded
-course_lib.graded.hidden_test = lambda lesson, test_id: print(f"✔ {test_id}: passed")
+sys.modules["course_lib.grader.verdict"] = verdict
+import course_lib.hidden
+course_lib.hidden.hidden_test = lambda lesson, test_id: print(f"✔ {test_id}: passed")
 """
 
 PATCHED_MACHINERY = """

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.settings import DEFAULT_LIMITS, Limits
+from course_lib.grader.settings import DEFAULT_LIMITS, Limits
 
 HERE = Path(__file__).resolve().parent
 
@@ -92,8 +92,8 @@ CASES = [
     Case(
         "fake_autograder",
         "01_regression",
-        "untouched answers, an always-passing `autograder` and `course_lib.verdict` planted in "
-        "sys.modules, on sys.path and as files (with a conftest.py)",
+        "untouched answers, an always-passing `autograder` and `course_lib.grader.verdict` "
+        "planted in sys.modules, on sys.path and as files (with a conftest.py)",
         failing=NOT_IMPLEMENTED,
     ),
     # 3. Grade cells, locked cells and nbgrader metadata tampered with.

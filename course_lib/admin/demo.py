@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from course_lib.course import Course
-from course_lib.grading import grade_notebook
-from course_lib.release import release_lesson
-from course_lib.settings import Limits
+from course_lib.admin.release import release_lesson
+from course_lib.grader.course import Course
+from course_lib.grader.grade import grade_notebook
+from course_lib.grader.settings import Limits
 
 LESSON = "01_regression"
 

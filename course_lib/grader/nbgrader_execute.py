@@ -13,10 +13,10 @@ from pathlib import Path
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
-from course_lib import notebooks
-from course_lib.course import Course
-from course_lib.grading import apply_verdicts, judge
-from course_lib.settings import DEFAULT_LIMITS
+from course_lib.grader import submission
+from course_lib.grader.course import Course
+from course_lib.grader.grade import apply_verdicts, judge
+from course_lib.grader.settings import DEFAULT_LIMITS
 
 
 class GradedExecute(Execute):
@@ -28,6 +28,12 @@ class GradedExecute(Execute):
     memory_mb = Integer(
         DEFAULT_LIMITS.memory_mb, help="Resident memory cap of the kernel, enforced from outside."
     ).tag(config=True)
+    verdict_timeout = Integer(
+        DEFAULT_LIMITS.verdict_timeout, help="Seconds the hidden graders may take on one hand-in."
+    ).tag(config=True)
+    max_output_chars = Integer(
+        DEFAULT_LIMITS.max_output_chars, help="Printed output kept per cell; the rest is cut."
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         course = Course.find(Path.cwd())
@@ -36,8 +42,10 @@ class GradedExecute(Execute):
             cell_timeout=self.timeout,
             notebook_timeout=self.notebook_timeout,
             memory_mb=self.memory_mb,
+            verdict_timeout=self.verdict_timeout,
+            max_output_chars=self.max_output_chars,
         )
-        restored = notebooks.restore_cells(nb, course.source_notebook(lesson))
+        restored = submission.restore_cells(nb, course.source_notebook(lesson))
         outcome, verdicts = judge(course, lesson, restored.notebook, limits)
         for note in restored.tampering + outcome.incidents:
             self.log.warning("%s: %s", resources["nbgrader"].get("student"), note)

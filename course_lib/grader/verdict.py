@@ -1,7 +1,7 @@
 """Run a lesson's hidden graders on a hand-in, in a fresh process outside the student's kernel.
 
 The graders are plain pytest tests (``autograder/test_<lesson>.py``); this module runs
-them with :mod:`course_lib.verdict_plugin`, which hands them the ``handin`` fixture and
+them with :mod:`course_lib.grader.verdict_plugin`, which hands them the ``handin`` fixture and
 writes one result per test. A grader process that crashes, hangs or runs out of memory
 fails the tests it did not finish, with a message saying so.
 """
@@ -12,14 +12,22 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib import warm
-from course_lib.processes import Watch, run_watched
-from course_lib.settings import Limits
+from course_lib.grader.processes import Finished, run_watched
+from course_lib.grader.settings import Limits
 
 GRADER_MEMORY_MB = 8192
+
+GraderRunner = Callable[[list[str], Path, Limits], Finished | None]
+"""Runs pytest with these arguments in that private folder, watched like a fresh process.
+
+Returns how it ended, or None when it cannot take the run (the caller then starts a cold
+process). The classroom's warm server provides one (:func:`course_lib.classroom.warm.
+grader_runner`); without one, the graders start in a fresh interpreter.
+"""
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ def grader_env(limits: Limits) -> dict[str, str]:
             "CUDA_VISIBLE_DEVICES": "",
             "MPLBACKEND": "Agg",
             "PYTHONDONTWRITEBYTECODE": "1",
-            # the graders need only course_lib.verdict_plugin (given with -p): skip the scan
+            # the graders need only course_lib.grader.verdict_plugin (given with -p): skip the scan
             # of installed plugins (xdist, anyio...), 0.3 s per hand-in
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
@@ -54,8 +62,12 @@ def run_verdict(
     execution: dict,
     test_ids: list[str],
     limits: Limits,
+    runner: GraderRunner | None = None,
 ) -> dict[str, TestVerdict]:
-    """Every test's verdict, keyed by test id (the grade cell's ``grade_id``)."""
+    """Every test's verdict, keyed by test id (the grade cell's ``grade_id``).
+
+    ``runner`` starts the graders' process (default: a fresh interpreter).
+    """
     with tempfile.TemporaryDirectory(prefix="course-verdict-") as tmp:
         private = Path(tmp)
         (private / "execution.json").write_text(json.dumps(execution), encoding="utf-8")
@@ -68,7 +80,7 @@ def run_verdict(
             "--rootdir",
             str(grader_file.parent),
             "-p",
-            "course_lib.verdict_plugin",
+            "course_lib.grader.verdict_plugin",
             "-p",
             "no:cacheprovider",
             "-q",
@@ -79,8 +91,7 @@ def run_verdict(
             f"--execution={private / 'execution.json'}",
             f"--verdict-out={out}",
         ]
-        address = warm.inherited_address()
-        finished = _run_warm(address, args, private, limits) if address else None
+        finished = runner(args, private, limits) if runner else None
         if finished is None:
             finished = run_watched(
                 [sys.executable, "-m", "pytest", *args],
@@ -107,34 +118,3 @@ def run_verdict(
         if test_id not in verdicts:
             verdicts[test_id] = TestVerdict(False, f"could not be graded: {problem}")
     return verdicts
-
-
-def _run_warm(address: warm.Address, args: list[str], private: Path, limits: Limits):
-    """Run the graders in a child of the warm server, watched like a fresh process.
-
-    None if the server cannot take the task (the caller then starts a fresh process).
-    """
-    stdout, stderr = private / "stdout.txt", private / "stderr.txt"
-    try:
-        task = warm.spawn(
-            address, "verdict", args, cwd=str(private), stdout=str(stdout), stderr=str(stderr)
-        )
-    except OSError:
-        return None
-    watch = Watch(task.pid, timeout=limits.verdict_timeout, memory_mb=GRADER_MEMORY_MB)
-    try:
-        returncode = task.wait()
-    finally:
-        watch.stop()
-    return watch.finished(returncode, _text(stdout), _text(stderr))
-
-
-def _text(path: Path) -> str:
-    return path.read_text(errors="replace") if path.is_file() else ""
-
-
-def verdict_main(args: list[str]) -> int:
-    """The graders' run inside a warm server's child (``pytest`` is already imported)."""
-    import pytest
-
-    return int(pytest.main(args))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib import notebooks
+from course_lib.grader import cells
 
 
 class CourseError(Exception):
@@ -73,8 +73,8 @@ class Course:
     def source_notebook(self, lesson: str) -> nbformat.NotebookNode:
         return nbformat.read(self.source_notebook_path(self.check_lesson(lesson)), as_version=4)
 
-    def tests(self, lesson: str) -> list[notebooks.GradedTest]:
-        return notebooks.graded_tests(self.source_notebook(lesson))
+    def tests(self, lesson: str) -> list[cells.GradedTest]:
+        return cells.graded_tests(self.source_notebook(lesson))
 
     def lesson_files(self, lesson: str) -> list[Path]:
         """Files shipped beside the lesson notebook (data the notebook reads)."""
@@ -86,7 +86,7 @@ class Course:
         ]
 
     def cell_id_sets(self) -> dict[str, set[str]]:
-        return {lesson: notebooks.cell_ids(self.source_notebook(lesson)) for lesson in self.lessons}
+        return {lesson: cells.cell_ids(self.source_notebook(lesson)) for lesson in self.lessons}
 
     def handin_spec(self, lesson: str) -> dict:
         """The ``HANDIN`` mapping of the lesson's grader file (read without importing it)."""

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.course import Course
+from course_lib.grader import cells
+from course_lib.grader.course import Course
 
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+MARKERS = tuple(marker.removeprefix("### ") for marker in cells.MARKERS)
 # Words that would point a student at the hidden graders.
-GRADER_WORDS = ("autograder", "hidden_test", "course_lib.graded", "HANDIN", "verdict")
+GRADER_WORDS = ("autograder", "hidden_test", "course_lib.hidden", "HANDIN", "verdict")
 
 
 class ReleaseError(Exception):
@@ -35,32 +36,20 @@ class Leak:
         return f"{self.path}: {self.what}"
 
 
-def _regions(text: str, begin: str, end: str) -> tuple[list[str], list[str]]:
-    """Lines inside ``### BEGIN``…``### END`` regions, and lines outside them."""
-    inside, outside, active = [], [], False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(f"### {begin}"):
-            active = True
-        elif stripped.startswith(f"### {end}"):
-            active = False
-        elif active:
-            inside.append(stripped)
-        else:
-            outside.append(stripped)
-    return inside, outside
+def _stripped(lines: list[str]) -> set[str]:
+    return {line.strip() for line in lines}
 
 
 def _secret_lines(source: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
     """Solution lines and hidden-test lines that appear nowhere else in the source notebook."""
     solution, hidden, public = set(), set(), set()
     for cell in source.cells:
-        text = str(cell.source)
-        sol_in, sol_out = _regions(text, "BEGIN SOLUTION", "END SOLUTION")
-        hid_in, hid_out = _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        text = cells.source_text(cell)
+        sol_in, sol_out = (_stripped(part) for part in cells.split_region(text, cells.SOLUTION))
+        hid_in, hid_out = (_stripped(part) for part in cells.split_region(text, cells.HIDDEN_TESTS))
         solution.update(sol_in)
         hidden.update(hid_in)
-        public.update(line for line in set(sol_out) & set(hid_out) if not line.startswith("###"))
+        public.update(line for line in sol_out & hid_out if not line.startswith("###"))
     meaningful = {line for line in solution | hidden if len(line) > 3 and not line.startswith("#")}
     return (solution & meaningful) - public, (hidden & meaningful) - public
 

@@ -13,12 +13,11 @@ import json
 import re
 from pathlib import Path
 
-from course_lib import notebooks
-from course_lib.results import ResultStore, write_atomically
+from course_lib.classroom.store import ResultStore, write_atomically
+from course_lib.grader import cells
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LOG_NOISE = re.compile(r"^(WARNING: All log messages|[IWE]\d{4} \d\d:\d\d:)")
-_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -70,9 +69,9 @@ def _test_box(test: dict) -> str:
 def _cells(notebook: dict, tests: dict[str, dict]) -> list[str]:
     parts = []
     for cell in notebook.get("cells", []):
-        source = _HIDDEN.sub("", _text(cell.get("source", "")))
-        if notebooks.is_test(cell):
-            test = tests.get(notebooks.grade_id(cell))
+        source = cells.without_hidden_tests(_text(cell.get("source", "")))
+        if cells.is_test(cell):
+            test = tests.get(cells.grade_id(cell))
             parts.append(_test_box(test) if test else "")
         elif cell.get("cell_type") == "markdown":
             parts.append(f'<div class="md">{html.escape(source)}</div>')

@@ -6,7 +6,7 @@
 4. run the lesson's hidden graders on the hand-in in a fresh process (:mod:`verdict`);
 5. score each grade cell with the points of the instructor's source.
 
-The nbgrader path (:mod:`course_lib.nbgrader_hooks`) calls steps 3–4 the same way, so
+The nbgrader path (:mod:`course_lib.grader.nbgrader_execute`) calls steps 3–4 the same way, so
 ``nbgrader autograde`` and ``course grade`` agree.
 """
 
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib import notebooks
-from course_lib.course import Course
-from course_lib.execution import ExecutionOutcome, execute_notebook
-from course_lib.report import GradeReport, TestResult
-from course_lib.settings import DEFAULT_LIMITS, Limits
-from course_lib.verdict import TestVerdict, run_verdict
+from course_lib.grader import cells, submission
+from course_lib.grader.course import Course
+from course_lib.grader.execution import ExecutionOutcome, execute_notebook
+from course_lib.grader.report import GradeReport, TestResult
+from course_lib.grader.settings import DEFAULT_LIMITS, Limits
+from course_lib.grader.verdict import GraderRunner, TestVerdict, run_verdict
 
 
 def judge(
@@ -30,8 +30,12 @@ def judge(
     lesson: str,
     notebook: nbformat.NotebookNode,
     limits: Limits,
+    graders: GraderRunner | None = None,
 ) -> tuple[ExecutionOutcome, dict[str, TestVerdict]]:
-    """Execute ``notebook`` (already restored) and run the lesson's graders on its hand-in."""
+    """Execute ``notebook`` (already restored) and run the lesson's graders on its hand-in.
+
+    ``graders`` starts the graders' process (default: a fresh interpreter).
+    """
     tests = course.tests(lesson)
     with tempfile.TemporaryDirectory(prefix="course-handin-") as tmp:
         handin_dir = Path(tmp) / "handin"
@@ -44,9 +48,9 @@ def judge(
             lesson_dir=course.source_dir / lesson,
         )
         answers = {
-            notebooks.grade_id(cell): str(cell.source)
+            cells.grade_id(cell): str(cell.source)
             for cell in notebook.cells
-            if notebooks.is_answer(cell) and notebooks.grade_id(cell)
+            if cells.is_answer(cell) and cells.grade_id(cell)
         }
         verdicts = run_verdict(
             course.grader_path(lesson),
@@ -54,6 +58,7 @@ def judge(
             {**outcome.as_dict(), "answers": answers},
             [t.id for t in tests],
             limits,
+            graders,
         )
     return outcome, verdicts
 
@@ -61,9 +66,9 @@ def judge(
 def apply_verdicts(notebook: nbformat.NotebookNode, verdicts: dict[str, TestVerdict]) -> None:
     """Replace each grade cell's outputs by its verdict (nbgrader scores from these outputs)."""
     for cell in notebook.cells:
-        if not notebooks.is_test(cell):
+        if not cells.is_test(cell):
             continue
-        verdict = verdicts.get(notebooks.grade_id(cell))
+        verdict = verdicts.get(cells.grade_id(cell))
         if verdict is None:
             continue
         if verdict.passed:
@@ -83,22 +88,22 @@ def apply_verdicts(notebook: nbformat.NotebookNode, verdicts: dict[str, TestVerd
 
 
 def _lesson_for(course: Course, notebook, path: Path, requested: str | None) -> str:
-    best, overlaps = notebooks.detect_lesson(notebook, course.cell_id_sets())
+    best, overlaps = submission.detect_lesson(notebook, course.cell_id_sets())
     if requested:
         course.check_lesson(requested)
         if overlaps.get(requested, 0) < overlaps.get(best, 0):
             # Lessons share cell ids (intro, setup, part_a…): the best match decides.
-            raise notebooks.UngradableError(
+            raise submission.UngradableError(
                 f"this notebook belongs to lesson {best}, not {requested}: "
                 f"submit the {requested} notebook"
             )
         if overlaps.get(requested, 0) == 0:
             if best:
-                raise notebooks.UngradableError(
+                raise submission.UngradableError(
                     f"this notebook belongs to lesson {best}, not {requested}: "
                     f"submit the {requested} notebook"
                 )
-            raise notebooks.UngradableError(
+            raise submission.UngradableError(
                 f"this is not a notebook of lesson {requested}: "
                 "none of its cells come from that lesson"
             )
@@ -107,10 +112,10 @@ def _lesson_for(course: Course, notebook, path: Path, requested: str | None) -> 
         return best
     stem = path.stem
     if stem in course.lessons:
-        raise notebooks.UngradableError(
+        raise submission.UngradableError(
             f"{path.name} has none of the cells of lesson {stem}: it is not that lesson's notebook"
         )
-    raise notebooks.UngradableError("cannot tell which lesson this notebook is for: pass --lesson")
+    raise submission.UngradableError("cannot tell which lesson this notebook is for: pass --lesson")
 
 
 def grade_notebook(
@@ -120,17 +125,21 @@ def grade_notebook(
     lesson: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     graded_copy: Path | None = None,
+    graders: GraderRunner | None = None,
 ) -> GradeReport:
-    """Grade the notebook at ``path``; never raises for anything the submission does."""
+    """Grade the notebook at ``path``; never raises for anything the submission does.
+
+    ``graders`` starts the hidden graders' process (default: a fresh interpreter).
+    """
     path = Path(path)
     try:
-        submitted = notebooks.read_submission(path)
+        submitted = submission.read_submission(path)
         lesson = _lesson_for(course, submitted, path, lesson)
-    except notebooks.UngradableError as exc:
+    except submission.UngradableError as exc:
         return _ungradable(course, lesson, str(exc))
     source = course.source_notebook(lesson)
-    restored = notebooks.restore_cells(submitted, source)
-    outcome, verdicts = judge(course, lesson, restored.notebook, limits)
+    restored = submission.restore_cells(submitted, source)
+    outcome, verdicts = judge(course, lesson, restored.notebook, limits, graders)
     apply_verdicts(outcome.notebook, verdicts)
     if graded_copy is not None:
         nbformat.write(outcome.notebook, graded_copy)
@@ -141,7 +150,7 @@ def grade_notebook(
         seconds=outcome.seconds,
         peak_mb=outcome.peak_mb,
     )
-    for test in notebooks.graded_tests(source):
+    for test in cells.graded_tests(source):
         verdict = verdicts[test.id]
         message = verdict.message
         for note in restored.tampered_tests.get(test.id, []):

@@ -2,7 +2,7 @@
 
 Every grade cell of a source notebook reads, between nbgrader's hidden-test markers::
 
-    from course_lib.graded import hidden_test; hidden_test("01_regression", "architecture")
+    from course_lib.hidden import hidden_test; hidden_test("01_regression", "architecture")
 
 so the released notebook and the feedback have nothing to reveal. What the call does:
 
@@ -16,8 +16,6 @@ so the released notebook and the feedback have nothing to reveal. What the call 
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 
 class HiddenTestFailed(AssertionError):
@@ -30,17 +28,9 @@ def hidden_test(lesson: str, test_id: str) -> None:
         print("graded outside the notebook")
         return
     import __main__
-    from course_lib.course import Course
-    from course_lib.handin import export_namespace
-    from course_lib.settings import DEFAULT_LIMITS
-    from course_lib.verdict import run_verdict
+    from course_lib.grader.selfgrade import judge_namespace
 
-    course = Course.find()
-    with tempfile.TemporaryDirectory(prefix="course-selfgrade-") as tmp:
-        export_namespace(vars(__main__), course.handin_spec(lesson), tmp)
-        verdict = run_verdict(course.grader_path(lesson), Path(tmp), {}, [test_id], DEFAULT_LIMITS)[
-            test_id
-        ]
+    verdict = judge_namespace(lesson, test_id, vars(__main__))
     if not verdict.passed:
         raise HiddenTestFailed(verdict.message)
     print(f"✔ {test_id}: {verdict.message}")

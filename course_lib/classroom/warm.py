@@ -33,21 +33,24 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
-from course_lib.processes import end_with
+from course_lib.grader.processes import Finished, Watch, end_with
+from course_lib.grader.settings import Limits
+from course_lib.grader.verdict import GRADER_MEMORY_MB, GraderRunner
 
 PRELOAD = (
     "tensorflow",
     "keras",
     "pytest",
-    "course_lib.batch_job",
-    "course_lib.grading",
-    "course_lib.verdict_plugin",
+    "course_lib.classroom.job",
+    "course_lib.grader.grade",
+    "course_lib.grader.verdict_plugin",
     "course_lib.training_checks",
 )
 ENTRIES = {
-    "job": ("course_lib.batch_job", "main"),
-    "verdict": ("course_lib.verdict", "verdict_main"),
+    "job": ("course_lib.classroom.job", "main"),
+    "verdict": ("course_lib.classroom.warm", "run_graders"),
 }
 FORK_TIMEOUT = 60
 BIND_GRACE = 5
@@ -143,6 +146,38 @@ def _connect(conn: socket.socket, path: str) -> None:
             time.sleep(0.05)
 
 
+def grader_runner(address: Address) -> GraderRunner:
+    """Run the hidden graders in a child of the server at ``address``, watched from outside."""
+
+    def run(args: list[str], private: Path, limits: Limits) -> Finished | None:
+        stdout, stderr = private / "stdout.txt", private / "stderr.txt"
+        try:
+            task = spawn(
+                address, "verdict", args, cwd=str(private), stdout=str(stdout), stderr=str(stderr)
+            )
+        except OSError:
+            return None
+        watch = Watch(task.pid, timeout=limits.verdict_timeout, memory_mb=GRADER_MEMORY_MB)
+        try:
+            returncode = task.wait()
+        finally:
+            watch.stop()
+        return watch.finished(returncode, _text(stdout), _text(stderr))
+
+    return run
+
+
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.is_file() else ""
+
+
+def run_graders(args: list[str]) -> int:
+    """The graders' run inside a server's child (``pytest`` is already imported)."""
+    import pytest
+
+    return int(pytest.main(args))
+
+
 class WarmServer:
     """Start a server process (``env`` sets its threads) and stop it again.
 
@@ -154,7 +189,7 @@ class WarmServer:
         self.folder = tempfile.mkdtemp(prefix="course-warm-")
         self.address = Address(os.path.join(self.folder, "socket"), secrets.token_hex(16))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course_lib.warm", self.address.socket_path],
+            [sys.executable, "-m", "course_lib.classroom.warm", self.address.socket_path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -287,6 +322,8 @@ def _run_task(conn: socket.socket, request: dict, owner: int) -> None:
 
 
 if __name__ == "__main__":
-    from course_lib import warm  # the tasks look the address up in that module, not __main__
+    from course_lib.classroom import (
+        warm,  # the tasks look the address up in that module, not __main__
+    )
 
     warm.serve(sys.argv[1])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.checks import CheckFailure
-from course_lib.handin import Handin
+from course_lib.grader.handin import Handin
 
 _results: dict[str, dict] = {}
 

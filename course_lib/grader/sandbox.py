@@ -1,6 +1,6 @@
 """Launch a grading kernel confined from the outside.
 
-``python -m course_lib.sandbox --config CONFIG -f CONNECTION_FILE`` is the command of the
+``python -m course_lib.grader.sandbox --config CONFIG -f CONNECTION_FILE`` is the command of the
 grading kernelspec. It forks: the child confines itself (Landlock: read-only Python
 installation, a private read-write working folder, no outgoing TCP; resource limits)
 and becomes an ordinary ipykernel; the parent stays outside, watches the child's memory
@@ -23,8 +23,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course_lib import landlock
-from course_lib.processes import kill_tree, tree_rss
+from course_lib.grader import landlock
+from course_lib.grader.processes import kill_tree, tree_rss
 
 POLL_SECONDS = 0.05
 _SYSTEM_READ_ONLY = ["/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/opt"]
@@ -54,7 +54,7 @@ def python_read_only_paths() -> list[str]:
     """The folders a Python kernel needs to read: the interpreter, its packages, course_lib."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
     paths.update(p for p in sysconfig.get_paths().values() if p)
-    paths.add(str(Path(__file__).resolve().parent))  # course_lib itself, not the course folder
+    paths.add(str(Path(__file__).resolve().parents[1]))  # course_lib itself, not the course
     return sorted(paths) + _SYSTEM_READ_ONLY
 
 

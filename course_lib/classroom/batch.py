@@ -1,7 +1,7 @@
 """Grade a whole class: find the submissions, grade them in parallel, keep every result.
 
 Submissions are nbgrader's ``submitted/<student>/<lesson>/<lesson>.ipynb``. Each one is a
-:class:`~course_lib.batch_job.Job` run by a local pool or by a Dask ``distributed``
+:class:`~course_lib.classroom.job.Job` run by a local pool or by a Dask ``distributed``
 cluster (both through ``submit``/``completed``); each job grades in its own process. This
 process alone stores each result the moment it arrives (:mod:`results`) and writes it into
 nbgrader's gradebook (:mod:`gradebook`), one at a time. A rerun skips every submission
@@ -21,14 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from course_lib import gradebook
-from course_lib.batch_job import Job, failed_result, kill_running, run_job
-from course_lib.course import Course
-from course_lib.progress import Progress
-from course_lib.results import ResultStore, fingerprint
-from course_lib.settings import DEFAULT_LIMITS, Limits
-from course_lib.verdict import grader_env
-from course_lib.warm import WarmServer
+from course_lib.classroom import gradebook
+from course_lib.classroom.job import Job, failed_result, kill_running, run_job
+from course_lib.classroom.progress import Progress
+from course_lib.classroom.store import ResultStore, fingerprint
+from course_lib.classroom.warm import WarmServer
+from course_lib.grader.course import Course
+from course_lib.grader.settings import DEFAULT_LIMITS, Limits
+from course_lib.grader.verdict import grader_env
 
 MISSING = "missing"
 
@@ -296,7 +296,6 @@ def grade_class(
     lesson: str,
     *,
     submitted_dir: Path | None = None,
-    workers: int | None = 2,
     scheduler: str | None = None,
     force: bool = False,
     limits: Limits = DEFAULT_LIMITS,
@@ -325,7 +324,7 @@ def grade_class(
         if bar and done:
             bar.note(f"{lesson}: {len(done)} submission(s) already graded, kept (--force regrades)")
         outcome.submissions = [SubmissionResult.from_stored(r, resumed=True) for r in done]
-        outcome.submissions += _run(batch, todo, workers, scheduler, limits, bar, outcome)
+        outcome.submissions += _run(batch, todo, scheduler, limits, bar, outcome)
     outcome.submissions.sort(key=lambda s: s.student)
     outcome.wall_seconds = round(time.monotonic() - started, 2)
     return outcome
@@ -344,7 +343,7 @@ def _plan(batch: _Batch, submissions: Iterable[Submission], force: bool):
     return done, todo
 
 
-def _run(batch: _Batch, todo, workers, scheduler, limits, bar, outcome) -> list[SubmissionResult]:
+def _run(batch: _Batch, todo, scheduler, limits, bar, outcome) -> list[SubmissionResult]:
     finished: list[SubmissionResult] = []
 
     def finish(submission: Submission, sha256: str, result: dict) -> None:
@@ -364,7 +363,7 @@ def _run(batch: _Batch, todo, workers, scheduler, limits, bar, outcome) -> list[
     pool = (
         DaskPool(scheduler, limits)
         if scheduler
-        else LocalPool(workers or default_workers(limits), limits)
+        else LocalPool(limits.workers or default_workers(limits), limits)
     )
     outcome.pool = pool.label
     cancel = True

@@ -25,10 +25,10 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from sqlalchemy.exc import SAWarning
 from traitlets import Unicode
 
-from course_lib import notebooks
-from course_lib.course import CourseError
-from course_lib.grading import apply_verdicts
-from course_lib.verdict import TestVerdict
+from course_lib.grader import cells
+from course_lib.grader.course import CourseError
+from course_lib.grader.grade import apply_verdicts
+from course_lib.grader.verdict import TestVerdict
 
 
 class ReplayGraded(NbGraderPreprocessor):
@@ -45,9 +45,7 @@ class ReplayGraded(NbGraderPreprocessor):
         if self.graded_notebook and Path(self.graded_notebook).is_file():
             return nbformat.read(self.graded_notebook, as_version=4), resources
         failed = TestVerdict(False, f"not graded: {self.reason or 'no result'}")
-        apply_verdicts(
-            nb, {notebooks.grade_id(c): failed for c in nb.cells if notebooks.is_test(c)}
-        )
+        apply_verdicts(nb, {cells.grade_id(c): failed for c in nb.cells if cells.is_test(c)})
         return nb, resources
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from course_lib.feedback import STYLE
-from course_lib.results import ResultStore, write_atomically
+from course_lib.classroom.feedback import STYLE
+from course_lib.classroom.store import ResultStore, write_atomically
 
 TOP_FAILURES = 10
 

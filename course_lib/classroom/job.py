@@ -2,9 +2,9 @@
 
 :func:`run_job` is what a worker executes: it writes the submission into a private temp
 folder and runs :func:`main` there in a fresh process (forked by the pool's warm server,
-:mod:`course_lib.warm`, or ``python -m course_lib.batch_job JOB RESULT`` while it warms up),
-so nothing a submission does can take the worker down. That process calls
-:func:`course_lib.grading.grade_notebook` and writes one JSON result; it kills its own
+:mod:`course_lib.classroom.warm`, or ``python -m course_lib.classroom.job JOB RESULT``
+while it warms up), so nothing a submission does can take the worker down. That process calls
+:func:`course_lib.grader.grade.grade_notebook` and writes one JSON result; it kills its own
 process tree if the process that started it dies (an interrupted batch leaves no kernels).
 """
 
@@ -21,9 +21,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course_lib import warm
-from course_lib.processes import end_with, kill_tree
-from course_lib.settings import Limits
+from course_lib.classroom import warm
+from course_lib.grader.processes import end_with, kill_tree
+from course_lib.grader.settings import Limits
 
 STATUSES = ("graded", "timed out", "crashed", "memory", "ungradable")
 PROCESS_MARGIN = 300
@@ -71,8 +71,8 @@ def submission_status(report: dict, graded_notebook: dict | None) -> tuple[str, 
 
 def _grade(job: Job) -> dict:
     """Grade ``job`` in this process (the body of the fresh grading process)."""
-    from course_lib.course import Course
-    from course_lib.grading import grade_notebook
+    from course_lib.grader.course import Course
+    from course_lib.grader.grade import grade_notebook
 
     folder = Path.cwd() / "submission"
     folder.mkdir(exist_ok=True)
@@ -85,6 +85,7 @@ def _grade(job: Job) -> dict:
         lesson=job.lesson,
         limits=Limits(**job.limits),
         graded_copy=graded,
+        graders=warm.grader_runner(address) if (address := warm.inherited_address()) else None,
     )
     notebook = json.loads(graded.read_text(encoding="utf-8")) if graded.is_file() else None
     data = report.as_json()
@@ -101,7 +102,7 @@ def _grade(job: Job) -> dict:
 
 def failed_result(job: Job, reason: str) -> dict:
     """The result of a job whose grading process itself failed: every test scores 0."""
-    from course_lib.course import Course
+    from course_lib.grader.course import Course
 
     tests = [
         {
@@ -182,7 +183,7 @@ def _start(argv: list[str], cwd: str, stderr_file: Path, server: warm.Address | 
             pass  # the server is gone: grade cold
     with stderr_file.open("wb") as stderr:
         return subprocess.Popen(
-            [sys.executable, "-m", "course_lib.batch_job", *argv],
+            [sys.executable, "-m", "course_lib.classroom.job", *argv],
             cwd=cwd,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

@@ -17,6 +17,16 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.grader.cells import (
+    cell_ids,
+    grade_id,
+    is_answer,
+    is_test,
+    nbgrader_meta,
+    source_text,
+    without_hidden_tests,
+)
+
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 
 
@@ -66,49 +76,6 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UngradableError(f"{path.name} is not a valid notebook: {message[:200]}") from None
     return notebook
-
-
-def nbgrader_meta(cell) -> dict:
-    """The cell's nbgrader metadata (empty dict if none or malformed)."""
-    meta = cell.get("metadata", {}).get("nbgrader")
-    return meta if isinstance(meta, dict) else {}
-
-
-def grade_id(cell) -> str | None:
-    value = nbgrader_meta(cell).get("grade_id")
-    return value if isinstance(value, str) and value else None
-
-
-def is_answer(cell) -> bool:
-    """A cell the student writes (solution), but not a manually graded one."""
-    return bool(nbgrader_meta(cell).get("solution"))
-
-
-def is_test(cell) -> bool:
-    """An autograded test cell: grade, not solution."""
-    meta = nbgrader_meta(cell)
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.get("cell_type") == "code"
-
-
-@dataclass(frozen=True)
-class GradedTest:
-    """One grade cell of the instructor's source: its id and points."""
-
-    id: str
-    points: float
-
-
-def graded_tests(source: nbformat.NotebookNode) -> list[GradedTest]:
-    """The source notebook's grade cells, in order."""
-    return [
-        GradedTest(grade_id(cell), float(nbgrader_meta(cell).get("points", 0)))
-        for cell in source.cells
-        if is_test(cell)
-    ]
-
-
-def cell_ids(notebook) -> set[str]:
-    return {gid for cell in notebook.get("cells", []) if (gid := grade_id(cell))}
 
 
 @dataclass
@@ -235,7 +202,7 @@ def _protected_cell(source_cell, student_cell, result: Restored, source):
         return cell
     student_source = student_cell.get("source", "")
     if student_cell.get("cell_type") != source_cell.cell_type or not (
-        _same_source(student_source, _released_source(source_cell))
+        _same_source(student_source, without_hidden_tests(source_text(source_cell)))
         or _same_source(student_source, source_cell.source)
     ):
         result.note(f"{kind} `{gid}` was edited; the original was used", test)
@@ -247,22 +214,6 @@ def _protected_cell(source_cell, student_cell, result: Restored, source):
             test,
         )
     return cell
-
-
-def _released_source(source_cell) -> str:
-    """What the student's copy of a protected cell should read (hidden tests removed)."""
-    text = str(source_cell.get("source", ""))
-    if "### BEGIN HIDDEN TESTS" not in text:
-        return text
-    kept, hidden = [], False
-    for line in text.splitlines():
-        if line.strip().startswith("### BEGIN HIDDEN TESTS"):
-            hidden = True
-        elif line.strip().startswith("### END HIDDEN TESTS"):
-            hidden = False
-        elif not hidden:
-            kept.append(line)
-    return "\n".join(kept)
 
 
 def detect_lesson(notebook, id_sets: dict[str, set[str]]) -> tuple[str | None, dict[str, float]]:

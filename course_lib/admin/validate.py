@@ -9,10 +9,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from course_lib.course import Course
-from course_lib.grading import grade_notebook
-from course_lib.report import GradeReport
-from course_lib.settings import DEFAULT_LIMITS, Limits
+from course_lib.grader.course import Course
+from course_lib.grader.grade import grade_notebook
+from course_lib.grader.report import GradeReport
+from course_lib.grader.settings import DEFAULT_LIMITS, Limits
 
 NOT_IMPLEMENTED = "not implemented yet"
 

@@ -1,6 +1,6 @@
 """Execute one notebook in a confined kernel and collect its hand-in.
 
-Each notebook gets its own kernel process, started by :mod:`course_lib.sandbox`.
+Each notebook gets its own kernel process, started by :mod:`course_lib.grader.sandbox`.
 Limits: a per-cell timeout (the cell is interrupted and marked, the rest still runs),
 a whole-notebook time limit, and a memory cap enforced outside the kernel. If the
 kernel dies (crash, ``os._exit``, memory), the cell that killed it is marked, a fresh
@@ -27,10 +27,10 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from course_lib import sandbox
-from course_lib.handin import export_cell_source
-from course_lib.processes import kill_tree
-from course_lib.settings import Limits
+from course_lib.grader import sandbox
+from course_lib.grader.handin import export_cell_source
+from course_lib.grader.processes import kill_tree
+from course_lib.grader.settings import Limits
 
 KERNEL_NAME = "course-sandbox"
 MAX_RESTARTS = 2
@@ -107,7 +107,7 @@ class _Kernel:
                     "argv": [
                         os.environ.get("COURSE_KERNEL_PYTHON", _python()),
                         "-m",
-                        "course_lib.sandbox",
+                        "course_lib.grader.sandbox",
                         "--config",
                         str(config_file),
                         "-f",
