@@ -181,7 +181,7 @@ def check_compile(
             found=f'optimizer="{settings.optimizer}"',
             hint=hints.get("optimizer"),
         )
-    wanted = [inspection.normalise_metric(m, loss=settings.loss) for m in metrics]
+    wanted = [inspection.normalise_metric(m) for m in metrics]
     missing = [m for m in wanted if m not in settings.metrics]
     if missing:
         raise CheckFailure(

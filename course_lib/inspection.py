@@ -378,7 +378,7 @@ def normalise_optimizer(entry) -> str | None:
     return None if name is None else _key(name).replace("_", "")
 
 
-def normalise_metric(entry, *, loss: str | None = None) -> str:
+def normalise_metric(entry) -> str:
     """Canonical metric name, e.g. ``MeanAbsoluteError()`` → ``"mean_absolute_error"``."""
     key = _key(_name_of(entry) or "")
     return _METRICS.get(key, _METRICS.get(key.replace("_", ""), key))

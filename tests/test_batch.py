@@ -84,12 +84,9 @@ def summary(course: Course) -> dict:
     """student → (status, score, {test id: (passed, first message line)}) from stored results."""
     return {
         student: (
-            result["status"],
-            result["report"]["score"],
-            {
-                t["id"]: (t["passed"], t["message"].splitlines()[0])
-                for t in result["report"]["tests"]
-            },
+            result.status,
+            result.score,
+            {t.id: (t.passed, t.message.splitlines()[0]) for t in result.report.tests},
         )
         for student, result in ResultStore(course.root, LESSON).all().items()
     }
@@ -132,22 +129,22 @@ def test_gradebook_and_autograded_folder_hold_every_graded_submission(graded):
     stored = ResultStore(klass.root, LESSON).all()
     scores = auto_scores(default_db_url(klass.root), LESSON)
     for student in CLASS:
-        tests = stored[student]["report"]["tests"]
-        assert scores[student] == {t["id"]: t["points"] for t in tests}, student
+        tests = stored[student].report.tests
+        assert scores[student] == {t.id: t.points for t in tests}, student
         assert (klass.root / "autograded" / student / LESSON / f"{LESSON}.ipynb").is_file()
-        assert stored[student]["recorded"] and stored[student]["gradebook_errors"] == []
+        assert stored[student].recorded and stored[student].gradebook_errors == []
     assert set(scores[MALFORMED].values()) == {None}  # nbgrader cannot read it either
 
 
 def test_a_second_run_regrades_nothing(graded):
     klass, _ = graded
-    before = {s: r["graded_at"] for s, r in ResultStore(klass.root, LESSON).all().items()}
+    before = {s: r.graded_at for s, r in ResultStore(klass.root, LESSON).all().items()}
     started = time.monotonic()
     done = course_cli(klass.root, "grade", LESSON, "--all", *LIMIT_ARGS)
     assert time.monotonic() - started < 60
     assert "9 submission(s) already graded, kept" in done.stderr
     assert done.stdout.count("(kept from an earlier run)") == 9
-    after = {s: r["graded_at"] for s, r in ResultStore(klass.root, LESSON).all().items()}
+    after = {s: r.graded_at for s, r in ResultStore(klass.root, LESSON).all().items()}
     assert after == before
 
 
@@ -248,7 +245,7 @@ def test_an_interrupted_run_resumes_without_regrading(graded, released, tmp_path
     assert f"{len(first)} submission(s) already graded, kept" in done.stderr
     final = store.all()
     for student, result in first.items():
-        assert final[student]["graded_at"] == result["graded_at"]
+        assert final[student].graded_at == result.graded_at
     assert summary(course) == {s: summary(klass)[s] for s in students}
     assert auto_scores(default_db_url(course.root), LESSON) == {
         s: auto_scores(default_db_url(klass.root), LESSON)[s] for s in students

@@ -7,6 +7,7 @@ feedback that never shows test code, the class report, and the CLI's refusals.
 from __future__ import annotations
 
 import io
+import json
 
 import nbformat
 import pytest
@@ -15,9 +16,10 @@ from course_lib import cli
 from course_lib.classroom import class_report, feedback
 from course_lib.classroom.batch import find_submissions
 from course_lib.classroom.gradebook import ReplayGraded
-from course_lib.classroom.job import submission_status
 from course_lib.classroom.progress import Progress, clock
-from course_lib.classroom.store import ResultStore, fingerprint
+from course_lib.classroom.store import ResultStore, SubmissionResult, fingerprint
+from course_lib.grader.execution import ExecutionOutcome
+from course_lib.grader.report import GradeReport, Status, TestResult
 
 from .conftest import ROOT, copy_course
 
@@ -28,35 +30,34 @@ PNG = (
 )
 
 
-def _notebook(*outputs) -> dict:
-    cell = nbformat.v4.new_code_cell("x = 1", outputs=list(outputs))
-    return {"cells": [cell]}
+DIED = "the kernel died (exit status 3) in the cell starting `x`"
+MEMORY = "the kernel used more than 2048 MB of memory and was stopped in the cell starting `x`"
+CELL = "a cell was stopped: the cell ran longer than 20 s and was stopped"
+STUCK = "the cell ran longer than 20 s and ignored the interrupt, so the kernel was stopped"
 
 
 @pytest.mark.parametrize(
-    ("report", "notebook", "expected"),
+    ("events", "expected"),
     [
-        ({"incidents": []}, None, ("graded", None)),
-        ({"ungradable": "not JSON", "incidents": []}, None, ("ungradable", "not JSON")),
+        ([], (Status.GRADED, None)),
+        ([(Status.CRASHED, DIED, True)], (Status.CRASHED, DIED)),
+        ([(Status.CRASHED, DIED, True), (Status.MEMORY, MEMORY, True)], (Status.MEMORY, MEMORY)),
+        ([(Status.TIMED_OUT, CELL, False), (Status.CRASHED, DIED, True)], (Status.TIMED_OUT, CELL)),
         (
-            {"incidents": ["the kernel died (exit status 3) in the cell starting `x`"]},
-            None,
-            ("crashed", "the kernel died (exit status 3) in the cell starting `x`"),
+            [(Status.TIMED_OUT, CELL, False), (Status.TIMED_OUT, STUCK, True)],
+            (Status.TIMED_OUT, STUCK),
         ),
         (
-            {"incidents": ["the kernel used more than 2048 MB of memory and was stopped in x"]},
-            None,
-            ("memory", "the kernel used more than 2048 MB of memory and was stopped in x"),
-        ),
-        (
-            {"incidents": []},
-            _notebook(nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="ran 20 s")),
-            ("timed out", "a cell was stopped: ran 20 s"),
+            [(Status.MEMORY, MEMORY, True), (Status.ERROR, "no kernel", True)],
+            (Status.ERROR, "no kernel"),
         ),
     ],
 )
-def test_status_is_the_worst_thing_that_happened(report, notebook, expected):
-    assert submission_status(report, notebook) == expected
+def test_status_is_the_worst_thing_that_happened(events, expected):
+    outcome = ExecutionOutcome(nbformat.v4.new_notebook())
+    for status, reason, kernel_stopped in events:
+        outcome.record(status, reason, kernel_stopped=kernel_stopped)
+    assert (outcome.status, outcome.status_reason) == expected
 
 
 def test_results_are_kept_per_fingerprint_and_written_whole(tmp_path):
@@ -64,14 +65,34 @@ def test_results_are_kept_per_fingerprint_and_written_whole(tmp_path):
     submission = tmp_path / "a.ipynb"
     submission.write_text("{}")
     sha = fingerprint(submission)
-    store.save("ada", {"fingerprint": sha, "status": "graded"})
+    store.save(_result("ada", fingerprint=sha))
     store.save_notebook("ada", {"cells": []})
-    assert store.current("ada", sha)["status"] == "graded"
+    assert store.current("ada", sha).status is Status.GRADED
     submission.write_text('{"changed": 1}')
     assert store.current("ada", fingerprint(submission)) is None  # a resubmission is regraded
     store.save_notebook("ada", None)
     assert sorted(p.name for p in store.folder.iterdir()) == ["ada.json"]  # no temp files left
     assert list(store.all()) == ["ada"]
+
+
+def test_a_fault_of_the_kit_is_never_a_final_result(tmp_path):
+    store = ResultStore(tmp_path, LESSON)
+    store.save(_result("ada", status=Status.ERROR, passed=False, fingerprint="f00"))
+    assert store.load("ada").status is Status.ERROR
+    assert store.current("ada", "f00") is None  # graded again by the next run
+
+
+def test_results_file_keeps_its_format(tmp_path):
+    store = ResultStore(tmp_path, LESSON)
+    store.save(_result("ada", status=Status.CRASHED, passed=False))
+    stored = json.loads(store.path("ada").read_text(encoding="utf-8"))
+    assert stored["status"] == "crashed" and stored["format"] == 1
+    assert set(stored) >= {"student", "lesson", "status", "reason", "report", "fingerprint"}
+    assert set(stored["report"]) == {
+        "lesson", "score", "max_score", "tests", "ungradable", "tampering", "incidents",
+        "seconds", "peak_mb",
+    }  # fmt: skip
+    assert SubmissionResult.from_json(stored) == store.load("ada")
 
 
 def test_submissions_are_found_in_nbgraders_layout(tmp_path):
@@ -96,29 +117,24 @@ def test_progress_prints_a_bar_with_an_eta():
     assert (clock(75), clock(3725)) == ("1:15", "1:02:05")
 
 
-def _result(student="ada", status="graded", passed=True) -> dict:
-    return {
-        "student": student,
-        "lesson": LESSON,
-        "status": status,
-        "reason": None if status == "graded" else "the kernel died",
-        "wall_seconds": 12.5,
-        "report": {
-            "score": 2.0 if passed else 0.0,
-            "max_score": 2.0,
-            "tests": [
-                {
-                    "id": "quality",
-                    "points": 2.0 if passed else 0.0,
-                    "max_points": 2.0,
-                    "passed": passed,
-                    "message": "passed" if passed else "test error: too high\n  hint: train",
-                }
-            ],
-            "tampering": [],
-            "incidents": [],
-        },
-    }
+def _result(student="ada", status=Status.GRADED, passed=True, fingerprint="") -> SubmissionResult:
+    reason = None if status is Status.GRADED else "the kernel died"
+    test = TestResult(
+        "quality",
+        2.0 if passed else 0.0,
+        2.0,
+        passed,
+        "passed" if passed else "test error: too high\n  hint: train",
+    )
+    return SubmissionResult(
+        student=student,
+        lesson=LESSON,
+        status=status,
+        reason=reason,
+        report=GradeReport(LESSON, [test], status=status, reason=reason),
+        fingerprint=fingerprint,
+        wall_seconds=12.5,
+    )
 
 
 def test_feedback_shows_verdicts_outputs_and_plots_but_never_test_code():
@@ -144,7 +160,7 @@ def test_feedback_shows_verdicts_outputs_and_plots_but_never_test_code():
 def test_class_report_plots_and_lists_what_needs_a_look():
     results = {
         "ada": _result("ada"),
-        "bo": _result("bo", status="crashed", passed=False),
+        "bo": _result("bo", status=Status.CRASHED, passed=False),
     }
     page = class_report.render(LESSON, results)
     assert page.count("data:image/png;base64,") == 3

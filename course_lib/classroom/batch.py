@@ -22,11 +22,19 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from course_lib.classroom import gradebook
-from course_lib.classroom.job import Job, failed_result, kill_running, run_job
+from course_lib.classroom.job import (
+    Job,
+    JobResult,
+    failed_result,
+    kill_running,
+    run_job,
+    unfinished_result,
+)
 from course_lib.classroom.progress import Progress
-from course_lib.classroom.store import ResultStore, fingerprint
+from course_lib.classroom.store import ResultStore, SubmissionResult, fingerprint
 from course_lib.classroom.warm import WarmServer
 from course_lib.grader.course import Course
+from course_lib.grader.report import Status
 from course_lib.grader.settings import DEFAULT_LIMITS, Limits
 from course_lib.grader.verdict import grader_env
 
@@ -41,39 +49,6 @@ class Submission:
 
 
 @dataclass
-class SubmissionResult:
-    """How one student's submission of one lesson came out."""
-
-    student: str
-    lesson: str
-    status: str
-    score: float
-    max_score: float
-    reason: str | None
-    report: dict
-    seconds: float = 0.0
-    peak_mb: int = 0
-    resumed: bool = False
-    """True when this result was kept from an earlier run instead of graded again."""
-
-    @classmethod
-    def from_stored(cls, result: dict, resumed: bool) -> SubmissionResult:
-        report = result["report"]
-        return cls(
-            student=result["student"],
-            lesson=result["lesson"],
-            status=result["status"],
-            score=float(report["score"]),
-            max_score=float(report["max_score"]),
-            reason=result.get("reason"),
-            report=report,
-            seconds=float(result.get("wall_seconds", 0.0)),
-            peak_mb=int(report.get("peak_mb", 0)),
-            resumed=resumed,
-        )
-
-
-@dataclass
 class BatchResult:
     lesson: str
     submissions: list[SubmissionResult] = field(default_factory=list)
@@ -85,7 +60,7 @@ class BatchResult:
 
     @property
     def needs_a_look(self) -> list[SubmissionResult]:
-        return [s for s in self.submissions if s.status != "graded"]
+        return [s for s in self.submissions if s.needs_a_look]
 
     def render(self) -> str:
         """The per-student table and where the outputs went."""
@@ -172,7 +147,7 @@ def _worker_server(threads: int) -> WarmServer:
         return _worker_servers[threads]
 
 
-def run_on_dask_worker(job: Job, slots_by_host: dict[str, int], threads: int) -> dict:
+def run_on_dask_worker(job: Job, slots_by_host: dict[str, int], threads: int) -> JobResult:
     """The Dask task: grade with this host's cores shared among its Dask worker threads."""
     if not threads:
         from distributed import get_worker
@@ -247,48 +222,49 @@ class _Batch:
             limits=asdict(self.limits),
         )
 
-    def keep(self, submission: Submission, sha256: str, result: dict) -> SubmissionResult:
-        """Store a fresh ``result`` atomically, then record it in the gradebook."""
-        notebook = result.pop("graded_notebook", None)
-        result.update(
+    def keep(self, submission: Submission, sha256: str, job: JobResult) -> SubmissionResult:
+        """Store a fresh result atomically, then record it in the gradebook."""
+        result = SubmissionResult(
             student=submission.student,
             lesson=self.lesson,
+            status=job.status,
+            reason=job.reason,
+            report=job.report,
             fingerprint=sha256,
             submission=str(submission.path),
             graded_at=_now(),
-            recorded=False,
+            wall_seconds=job.wall_seconds,
+            host=job.host,
         )
-        self.store.save_notebook(submission.student, notebook)
-        self.store.save(submission.student, result)
+        self.store.save_notebook(submission.student, job.graded_notebook)
+        self.store.save(result)
         self.record(result)
-        return SubmissionResult.from_stored(result, resumed=False)
+        return result
 
-    def record(self, result: dict) -> None:
-        student = result["student"]
-        notebook = self.store.notebook_path(student)
-        result["gradebook_errors"] = gradebook.record(
+    def record(self, result: SubmissionResult) -> None:
+        """Write ``result`` into the gradebook, unless the kit failed (then nobody's grade)."""
+        if result.status is Status.ERROR:
+            return
+        notebook = self.store.notebook_path(result.student)
+        result.gradebook_errors = gradebook.record(
             self.course.root,
             self.lesson,
-            student,
+            result.student,
             submitted_dir=self.submitted_dir,
             db_url=self.db_url,
             graded_notebook=notebook if notebook.is_file() else None,
-            reason=result.get("reason"),
+            reason=result.reason,
         )
-        result["recorded"] = True
-        self.store.save(student, result)
+        result.recorded = True
+        self.store.save(result)
 
 
-def _missing_result(course: Course, submission: Submission) -> dict:
+def _missing_result(course: Course, submission: Submission) -> JobResult:
     found = sorted(p.name for p in submission.path.parent.glob("*.ipynb"))
     reason = f"no {submission.path.name} in the submission folder" + (
         f" (found {', '.join(found)})" if found else ""
     )
-    job = Job(str(course.root), submission.lesson, submission.student, "", b"", MISSING)
-    result = failed_result(job, reason)
-    result.update(status="ungradable", reason=reason)
-    result["report"].update(ungradable=reason, incidents=[])
-    return result
+    return unfinished_result(course, submission.lesson, reason, Status.UNGRADABLE)
 
 
 def grade_class(
@@ -319,11 +295,12 @@ def grade_class(
         done, todo = _plan(batch, find_submissions(submitted_dir, lesson), force)
         bar = progress(len(todo)) if progress else None
         for result in done:
-            if not result.get("recorded"):
+            result.resumed = True
+            if not result.recorded:
                 batch.record(result)
         if bar and done:
             bar.note(f"{lesson}: {len(done)} submission(s) already graded, kept (--force regrades)")
-        outcome.submissions = [SubmissionResult.from_stored(r, resumed=True) for r in done]
+        outcome.submissions = list(done)
         outcome.submissions += _run(batch, todo, scheduler, limits, bar, outcome)
     outcome.submissions.sort(key=lambda s: s.student)
     outcome.wall_seconds = round(time.monotonic() - started, 2)
@@ -346,7 +323,7 @@ def _plan(batch: _Batch, submissions: Iterable[Submission], force: bool):
 def _run(batch: _Batch, todo, scheduler, limits, bar, outcome) -> list[SubmissionResult]:
     finished: list[SubmissionResult] = []
 
-    def finish(submission: Submission, sha256: str, result: dict) -> None:
+    def finish(submission: Submission, sha256: str, result: JobResult) -> None:
         kept = batch.keep(submission, sha256, result)
         finished.append(kept)
         if bar:

@@ -16,7 +16,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from course_lib.classroom.feedback import STYLE
-from course_lib.classroom.store import ResultStore, write_atomically
+from course_lib.classroom.store import ResultStore, SubmissionResult, write_atomically
+from course_lib.grader.report import Status
 
 TOP_FAILURES = 10
 
@@ -49,34 +50,31 @@ def _histogram(scores: list[float], max_score: float) -> str:
     return _png(figure)
 
 
-def needs_a_look(result: dict) -> list[str]:
+def needs_a_look(result: SubmissionResult) -> list[str]:
     """Why a person should open this submission (empty if nothing)."""
-    report = result["report"]
     reasons = []
-    if result["status"] != "graded":
-        reasons.append(result["status"] + (f": {result['reason']}" if result.get("reason") else ""))
-    reasons += [f"tampering: {t}" for t in report.get("tampering", [])]
-    reasons += [f"gradebook: {e}" for e in result.get("gradebook_errors", [])]
+    if result.status is not Status.GRADED:
+        reasons.append(result.status + (f": {result.reason}" if result.reason else ""))
+    reasons += [f"tampering: {t}" for t in result.report.tampering]
+    reasons += [f"gradebook: {e}" for e in result.gradebook_errors]
     return reasons
 
 
-def render(lesson: str, results: dict[str, dict]) -> str:
+def render(lesson: str, results: dict[str, SubmissionResult]) -> str:
     """The class report page for ``lesson``."""
-    reports = [r["report"] for r in results.values()]
-    max_score = max((r["max_score"] for r in reports), default=0.0)
-    scores = [r["score"] for r in reports]
-    test_ids = list(dict.fromkeys(t["id"] for r in reports for t in r["tests"]))
-    passed = Counter(t["id"] for r in reports for t in r["tests"] if t["passed"])
+    reports = [r.report for r in results.values()]
+    max_score = max((r.max_score for r in reports), default=0.0)
+    scores = [r.score for r in reports]
+    test_ids = list(dict.fromkeys(t.id for r in reports for t in r.tests))
+    passed = Counter(t.id for r in reports for t in r.tests if t.passed)
     failures = Counter(
-        (t["id"], (t["message"].splitlines() or [""])[0])
+        (t.id, (t.message.splitlines() or [""])[0])
         for r in reports
-        for t in r["tests"]
-        if not t["passed"]
+        for t in r.tests
+        if not t.passed
     )
-    times = sorted(
-        ((s, r.get("wall_seconds", 0.0)) for s, r in results.items()), key=lambda x: -x[1]
-    )
-    statuses = Counter(r["status"] for r in results.values())
+    times = sorted(((s, r.wall_seconds) for s, r in results.items()), key=lambda x: -x[1])
+    statuses = Counter(str(r.status) for r in results.values())
     body = [
         f"<h1>{html.escape(lesson)}: class report</h1>",
         f"<p>{len(results)} submission(s); mean score "
@@ -104,8 +102,8 @@ def render(lesson: str, results: dict[str, dict]) -> str:
         f"<table><tr><th>count</th><th>test</th><th>message</th></tr>{rows}</table>"
     )
     look = "".join(
-        f"<li><b>{html.escape(student)}</b> ({r['report']['score']:g}/"
-        f"{r['report']['max_score']:g}): {html.escape('; '.join(needs_a_look(r)))}</li>"
+        f"<li><b>{html.escape(student)}</b> ({r.score:g}/"
+        f"{r.max_score:g}): {html.escape('; '.join(needs_a_look(r)))}</li>"
         for student, r in results.items()
         if needs_a_look(r)
     )

@@ -9,11 +9,10 @@ any hidden-test region left in another cell is cut out.
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
-from course_lib.classroom.store import ResultStore, write_atomically
+from course_lib.classroom.store import ResultStore, SubmissionResult, write_atomically
 from course_lib.grader import cells
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -81,24 +80,21 @@ def _cells(notebook: dict, tests: dict[str, dict]) -> list[str]:
     return parts
 
 
-def render(result: dict, notebook: dict | None) -> str:
+def render(result: SubmissionResult, notebook: dict | None) -> str:
     """One student's feedback page."""
-    report = result["report"]
-    tests = {t["id"]: t for t in report["tests"]}
-    title = f"{result['lesson']} — {result['student']}"
-    status = result["status"] + (f": {result['reason']}" if result.get("reason") else "")
+    report = result.report
+    tests = {t.id: t.as_json() for t in report.tests}
+    title = f"{result.lesson} — {result.student}"
+    status = result.status + (f": {result.reason}" if result.reason else "")
     rows = "".join(
-        f"<tr><td>{html.escape(t['id'])}</td><td>{t['points']:g} / {t['max_points']:g}</td>"
-        f"<td>{html.escape(t['message'].splitlines()[0] if t['message'] else '')}</td></tr>"
-        for t in report["tests"]
+        f"<tr><td>{html.escape(t.id)}</td><td>{t.points:g} / {t.max_points:g}</td>"
+        f"<td>{html.escape(t.message.splitlines()[0] if t.message else '')}</td></tr>"
+        for t in report.tests
     )
-    notes = "".join(
-        f"<li>{html.escape(n)}</li>" for n in report.get("tampering", []) + report["incidents"]
-    )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.tampering + report.incidents)
     body = [
         f"<h1>{html.escape(title)}</h1>",
-        f"<p><b>Score: {report['score']:g} / {report['max_score']:g}</b> "
-        f"({html.escape(status)})</p>",
+        f"<p><b>Score: {report.score:g} / {report.max_score:g}</b> ({html.escape(status)})</p>",
         f"<table><tr><th>test</th><th>points</th><th>message</th></tr>{rows}</table>",
         f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "",
         "<h2>Your notebook, as graded</h2>" if notebook else "",
@@ -115,8 +111,7 @@ def write_feedback(course_root: Path, lesson: str) -> list[Path]:
     store = ResultStore(course_root, lesson)
     written = []
     for student, result in store.all().items():
-        path = store.notebook_path(student)
-        notebook = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        notebook = store.notebook(student)
         target = Path(course_root) / "feedback" / student / lesson / f"{lesson}.html"
         write_atomically(target, render(result, notebook))
         written.append(target)

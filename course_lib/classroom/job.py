@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from course_lib.classroom import warm
+from course_lib.grader.course import Course
 from course_lib.grader.processes import end_with, kill_tree
+from course_lib.grader.report import GradeReport, Status, TestResult
 from course_lib.grader.settings import Limits
 
-STATUSES = ("graded", "timed out", "crashed", "memory", "ungradable")
 PROCESS_MARGIN = 300
 """Seconds the grading process may take beyond the notebook and grader limits."""
 
@@ -46,30 +47,37 @@ class Job:
     limits: dict = field(default_factory=dict)
 
 
-def submission_status(report: dict, graded_notebook: dict | None) -> tuple[str, str | None]:
-    """``(status, reason)`` of a graded submission: the worst thing that happened to it."""
-    if report.get("ungradable"):
-        return "ungradable", report["ungradable"]
-    incidents = report.get("incidents") or []
-    for words, status in (("MB of memory", "memory"), ("ran longer than", "timed out")):
-        found = [i for i in incidents if words in i]
-        if found:
-            return status, found[0]
-    timeouts = [
-        output.get("evalue", "")
-        for cell in (graded_notebook or {}).get("cells", [])
-        for output in cell.get("outputs", [])
-        if output.get("ename") == "CellTimeoutError"
-    ]
-    if timeouts:
-        return "timed out", f"a cell was stopped: {timeouts[0]}"
-    died = [i for i in incidents if "died" in i]
-    if died:
-        return "crashed", died[0]
-    return "graded", None
+@dataclass
+class JobResult:
+    """What a worker hands back for one job: the report, its status and the graded notebook."""
+
+    status: Status
+    reason: str | None
+    report: GradeReport
+    graded_notebook: dict | None = None
+    wall_seconds: float = 0.0
+    host: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "status": str(self.status),
+            "reason": self.reason,
+            "report": self.report.as_record(),
+            "graded_notebook": self.graded_notebook,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> JobResult:
+        status = Status(data["status"])
+        return cls(
+            status,
+            data.get("reason"),
+            GradeReport.from_record(data["report"], status, data.get("reason")),
+            data.get("graded_notebook"),
+        )
 
 
-def _grade(job: Job) -> dict:
+def _grade(job: Job) -> JobResult:
     """Grade ``job`` in this process (the body of the fresh grading process)."""
     from course_lib.grader.course import Course
     from course_lib.grader.grade import grade_notebook
@@ -88,47 +96,29 @@ def _grade(job: Job) -> dict:
         graders=warm.grader_runner(address) if (address := warm.inherited_address()) else None,
     )
     notebook = json.loads(graded.read_text(encoding="utf-8")) if graded.is_file() else None
-    data = report.as_json()
-    data.update(
-        ungradable=report.ungradable,
-        tampering=report.tampering,
-        incidents=report.incidents,
-        seconds=report.seconds,
-        peak_mb=report.peak_mb,
-    )
-    status, reason = submission_status(data, notebook)
-    return {"status": status, "reason": reason, "report": data, "graded_notebook": notebook}
+    return JobResult(report.status, report.reason, report, notebook)
 
 
-def failed_result(job: Job, reason: str) -> dict:
-    """The result of a job whose grading process itself failed: every test scores 0."""
-    from course_lib.grader.course import Course
-
-    tests = [
-        {
-            "id": t.id,
-            "points": 0.0,
-            "max_points": t.points,
-            "passed": False,
-            "message": f"not graded: {reason}",
-        }
-        for t in Course(Path(job.course_root)).tests(job.lesson)
-    ]
-    report = {
-        "lesson": job.lesson,
-        "score": 0.0,
-        "max_score": float(sum(t["max_points"] for t in tests)),
-        "tests": tests,
-        "ungradable": None,
-        "tampering": [],
-        "incidents": [reason],
-        "seconds": 0.0,
-        "peak_mb": 0,
-    }
-    return {"status": "crashed", "reason": reason, "report": report, "graded_notebook": None}
+def unfinished_result(course: Course, lesson: str, reason: str, status: Status) -> JobResult:
+    """A result without a grading: every test scores 0 and says why."""
+    report = GradeReport(lesson=lesson, status=status, reason=reason)
+    if status is Status.UNGRADABLE:
+        report.ungradable = reason
+    else:
+        report.incidents.append(reason)
+    for test in course.tests(lesson):
+        report.tests.append(TestResult(test.id, 0.0, test.points, False, f"not graded: {reason}"))
+    return JobResult(status, reason, report)
 
 
-def run_job(job: Job, threads: int | None = None, server: warm.WarmServer | None = None) -> dict:
+def failed_result(job: Job, reason: str) -> JobResult:
+    """The result of a job whose grading process itself failed: a fault of the kit."""
+    return unfinished_result(Course(Path(job.course_root)), job.lesson, reason, Status.ERROR)
+
+
+def run_job(
+    job: Job, threads: int | None = None, server: warm.WarmServer | None = None
+) -> JobResult:
     """Grade ``job`` in a fresh process and return its result (never raises for the job).
 
     The process is forked by the warm ``server`` once it is ready; before that (or without
@@ -165,8 +155,8 @@ def run_job(job: Job, threads: int | None = None, server: warm.WarmServer | None
             with _running_lock:
                 _running.discard(process.pid)
         try:
-            result = json.loads(result_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            result = JobResult.from_json(json.loads(result_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
             stderr = stderr_file.read_text(errors="replace") if stderr_file.is_file() else ""
             tail = " / ".join(stderr.strip().splitlines()[-2:])
             reason = f"the grading process died (exit status {returncode})"
@@ -199,9 +189,9 @@ def kill_running() -> None:
         kill_tree(pid)
 
 
-def _stamped(result: dict, started: float) -> dict:
-    result["wall_seconds"] = round(time.monotonic() - started, 2)
-    result["host"] = socket.gethostname()
+def _stamped(result: JobResult, started: float) -> JobResult:
+    result.wall_seconds = round(time.monotonic() - started, 2)
+    result.host = socket.gethostname()
     return result
 
 
@@ -215,7 +205,7 @@ def main(argv: list[str]) -> int:
     job = Job(**{**payload, "content": payload["content"].encode("latin-1")})
     result = _grade(job)
     partial = result_file.with_suffix(".tmp")
-    partial.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    partial.write_text(json.dumps(result.as_json(), ensure_ascii=False), encoding="utf-8")
     os.replace(partial, result_file)
     return 0
 

@@ -1,9 +1,10 @@
-"""Per-submission batch results on disk, written atomically the moment each one is graded.
+"""Per-submission batch results: typed records, written atomically the moment each is graded.
 
-``.course/results/<lesson>/<student>.json`` holds the status, the report and the SHA-256
-of the submitted file; ``<student>.ipynb`` beside it is the executed notebook with the
-verdicts. A result whose fingerprint matches the submission is final: a resumed batch
-skips it, a changed resubmission is graded again.
+``.course/results/<lesson>/<student>.json`` holds one :class:`SubmissionResult` (status,
+report, the SHA-256 of the submitted file, whether the gradebook has it); ``<student>.ipynb``
+beside it is the executed notebook with the verdicts. A result whose fingerprint matches the
+submission is final: a resumed batch skips it, a changed resubmission is graded again. A
+result that ended in a fault of the kit (:attr:`Status.ERROR`) is never final.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from course_lib.grader.report import GradeReport, Status
+
+FORMAT = 1
+"""Version of the results file; files without one are read as this version."""
 
 
 def fingerprint(path: Path) -> str:
@@ -30,6 +37,74 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+@dataclass
+class SubmissionResult:
+    """How one student's submission of one lesson came out, as stored and shown."""
+
+    student: str
+    lesson: str
+    status: Status
+    reason: str | None
+    report: GradeReport
+    fingerprint: str = ""
+    submission: str = ""
+    graded_at: str = ""
+    wall_seconds: float = 0.0
+    host: str = ""
+    recorded: bool = False
+    """Written into nbgrader's gradebook (never for a fault of the kit)."""
+    gradebook_errors: list[str] = field(default_factory=list)
+    resumed: bool = False
+    """Kept from an earlier run instead of graded again (not stored)."""
+
+    @property
+    def score(self) -> float:
+        return self.report.score
+
+    @property
+    def max_score(self) -> float:
+        return self.report.max_score
+
+    @property
+    def needs_a_look(self) -> bool:
+        return self.status is not Status.GRADED or bool(self.gradebook_errors)
+
+    def as_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            "student": self.student,
+            "lesson": self.lesson,
+            "status": str(self.status),
+            "reason": self.reason,
+            "report": self.report.as_record(),
+            "fingerprint": self.fingerprint,
+            "submission": self.submission,
+            "graded_at": self.graded_at,
+            "wall_seconds": self.wall_seconds,
+            "host": self.host,
+            "recorded": self.recorded,
+            "gradebook_errors": list(self.gradebook_errors),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> SubmissionResult:
+        status = Status(data["status"])
+        return cls(
+            student=data["student"],
+            lesson=data["lesson"],
+            status=status,
+            reason=data.get("reason"),
+            report=GradeReport.from_record(data["report"], status, data.get("reason")),
+            fingerprint=data.get("fingerprint", ""),
+            submission=data.get("submission", ""),
+            graded_at=data.get("graded_at", ""),
+            wall_seconds=float(data.get("wall_seconds") or 0.0),
+            host=data.get("host", ""),
+            recorded=bool(data.get("recorded")),
+            gradebook_errors=list(data.get("gradebook_errors") or []),
+        )
+
+
 class ResultStore:
     """The results of one lesson's batch, one file per student."""
 
@@ -42,20 +117,24 @@ class ResultStore:
     def notebook_path(self, student: str) -> Path:
         return self.folder / f"{student}.ipynb"
 
-    def load(self, student: str) -> dict | None:
+    def load(self, student: str) -> SubmissionResult | None:
         try:
-            return json.loads(self.path(student).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(self.path(student).read_text(encoding="utf-8"))
+            return SubmissionResult.from_json(data)
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def current(self, student: str, sha256: str) -> dict | None:
-        """The stored result if it was graded from exactly this submission."""
+    def current(self, student: str, sha256: str) -> SubmissionResult | None:
+        """The stored result if it was graded from exactly this submission, by a working kit."""
         result = self.load(student)
-        return result if result and result.get("fingerprint") == sha256 else None
+        if result is None or result.fingerprint != sha256 or result.status is Status.ERROR:
+            return None
+        return result
 
-    def save(self, student: str, result: dict) -> None:
-        """Store ``result`` (a dict of plain JSON values)."""
-        write_atomically(self.path(student), json.dumps(result, ensure_ascii=False, indent=1))
+    def save(self, result: SubmissionResult) -> None:
+        write_atomically(
+            self.path(result.student), json.dumps(result.as_json(), ensure_ascii=False, indent=1)
+        )
 
     def save_notebook(self, student: str, notebook: dict | None) -> None:
         """Store the graded notebook of ``student`` (``None`` removes a stale one)."""
@@ -64,7 +143,13 @@ class ResultStore:
         else:
             write_atomically(self.notebook_path(student), json.dumps(notebook, ensure_ascii=False))
 
-    def all(self) -> dict[str, dict]:
+    def notebook(self, student: str) -> dict | None:
+        try:
+            return json.loads(self.notebook_path(student).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def all(self) -> dict[str, SubmissionResult]:
         """Every stored result of the lesson, by student."""
         results = {}
         for path in sorted(self.folder.glob("*.json")):

@@ -14,6 +14,7 @@ import contextlib
 import copy
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -30,6 +31,7 @@ from nbclient.exceptions import DeadKernelError
 from course_lib.grader import sandbox
 from course_lib.grader.handin import export_cell_source
 from course_lib.grader.processes import kill_tree
+from course_lib.grader.report import Status
 from course_lib.grader.settings import Limits
 
 KERNEL_NAME = "course-sandbox"
@@ -51,6 +53,28 @@ class ExecutionOutcome:
     first_error: str | None = None
     incidents: list[str] = field(default_factory=list)
     handed_in: bool = False
+    events: list[tuple[Status, str, bool]] = field(default_factory=list)
+    """Everything that went wrong: ``(status, reason, whether the kernel had to be stopped)``."""
+
+    def record(self, status: Status, reason: str, *, kernel_stopped: bool = True) -> None:
+        self.events.append((status, reason, kernel_stopped))
+
+    @property
+    def status(self) -> Status:
+        return self._worst()[0]
+
+    @property
+    def status_reason(self) -> str | None:
+        return self._worst()[1]
+
+    def _worst(self) -> tuple[Status, str | None]:
+        """The worst event (a stopped kernel outranks a stopped cell of the same status)."""
+        if not self.events:
+            return Status.GRADED, None
+        status, reason, _ = max(
+            self.events, key=lambda event: (event[0].severity, event[2])
+        )  # max keeps the first of equals
+        return status, reason
 
     def as_dict(self) -> dict:
         return {
@@ -285,19 +309,21 @@ class _Runner:
     def _session(self, code_cells, skip, start_at, export_cell):
         """One kernel lifetime: None when all ran, else the index (or "export") that died."""
         manager = self.kernel.manager()
+        # nbclient answers a timed-out cell with this reply instead of the kernel's: a name no
+        # student code can raise tells the two apart (on_cell_executed sees the reply).
+        timeout_name = f"CourseCellTimeout{secrets.token_hex(8)}"
+
+        def note_reply(cell, cell_index, execute_reply) -> None:
+            content = (execute_reply or {}).get("content", {})
+            self.timed_out = content.get("ename") == timeout_name
+
         client = NotebookClient(
             self.notebook,
             km=manager,
             timeout=self.limits.cell_timeout,
             interrupt_on_timeout=True,
-            error_on_timeout={
-                "ename": "CellTimeoutError",
-                "evalue": f"the cell ran longer than {self.limits.cell_timeout} s and was stopped",
-                "traceback": [
-                    f"CellTimeoutError: the cell ran longer than {self.limits.cell_timeout} s "
-                    "and was stopped"
-                ],
-            },
+            error_on_timeout={"ename": timeout_name, "evalue": "", "traceback": []},
+            on_cell_executed=note_reply,
             allow_errors=True,
             raise_on_iopub_timeout=False,
             iopub_timeout=30,  # outputs still arriving after the reply (a loaded machine)
@@ -306,13 +332,6 @@ class _Runner:
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
             resources={"metadata": {"path": str(self.workdir)}},
         )
-        handle_timeout = client._async_handle_timeout
-
-        async def note_timeout(*args, **kwargs):
-            self.timed_out = True
-            return await handle_timeout(*args, **kwargs)
-
-        client._async_handle_timeout = note_timeout  # nbclient's only sign of a timeout
         timer = threading.Timer(
             max(self.remaining(), 0.1), self._kill_for_deadline, args=(manager,)
         )
@@ -334,7 +353,9 @@ class _Runner:
         except Exception as exc:
             if self.deadline_hit:
                 return self._record_death(self.current)
-            self.outcome.incidents.append(f"execution stopped: {type(exc).__name__}: {exc}"[:300])
+            problem = f"execution stopped: {type(exc).__name__}: {exc}"[:300]
+            self.outcome.incidents.append(problem)
+            self.outcome.record(Status.ERROR, problem)
             self.outcome.stopped = (
                 self.outcome.stopped or "the notebook could not be run to the end"
             )
@@ -359,12 +380,19 @@ class _Runner:
             client.execute_cell(cell, index)
             _cap_outputs(cell, self.limits.max_output_chars)
             if self.deadline_hit:
+                self.outcome.record(Status.TIMED_OUT, self._deadline_reason())
                 return None
             if self.timed_out:
                 _mark_timed_out(cell, client.timeout)
                 if not _responds(client):
                     self.stuck = True
                     return self._record_death(index)
+                self.outcome.record(
+                    Status.TIMED_OUT,
+                    f"a cell was stopped: the cell ran longer than {client.timeout} s "
+                    "and was stopped",
+                    kernel_stopped=False,
+                )
         self.current = "export"
         client.timeout = EXPORT_TIMEOUT
         self.notebook.cells.append(export_cell)
@@ -381,30 +409,39 @@ class _Runner:
         if process is not None:
             kill_tree(process.pid)
 
+    def _deadline_reason(self) -> str:
+        limit = self.limits.notebook_timeout
+        return f"the notebook ran longer than the {limit} s limit and was stopped"
+
     def _record_death(self, current):
-        status = self.kernel.status()
+        kernel = self.kernel.status()
+        status = Status.CRASHED
         if self.deadline_hit:
-            limit = self.limits.notebook_timeout
-            reason = f"the notebook ran longer than the {limit} s limit and was stopped"
+            status, reason = Status.TIMED_OUT, self._deadline_reason()
         elif self.stuck:
             self.stuck = False
+            status = Status.TIMED_OUT
             reason = (
                 f"the cell ran longer than {self.limits.cell_timeout} s and ignored the "
                 "interrupt, so the kernel was stopped"
             )
-        elif status.get("reason") == "memory":
+        elif kernel.get("reason") == "memory":
+            status = Status.MEMORY
             reason = (
                 f"the kernel used more than {self.limits.memory_mb} MB of memory and was stopped"
             )
-        elif status.get("reason") in ("exited", "signal"):
-            reason = f"the kernel died (exit status {status.get('code')})"
+        elif kernel.get("reason") in ("exited", "signal"):
+            reason = f"the kernel died (exit status {kernel.get('code')})"
         else:
             reason = "the kernel died"
         if current == "export":
             self.outcome.stopped = f"{reason} while its answers were being collected"
+            self.outcome.record(status, self.outcome.stopped)
             return "export"
         if current is None:
+            # no student code ran yet: the kernel could not start, a fault of the kit
             self.outcome.stopped = f"{reason} before any cell ran"
+            self.outcome.record(Status.ERROR, f"the grading kernel did not start: {reason}")
             return "export"
         cell = self.notebook.cells[current]
         cell.outputs = [
@@ -415,6 +452,7 @@ class _Runner:
         ]
         where = f"in the cell starting `{_first_line(cell)}`"
         self.outcome.incidents.append(f"{reason} {where}")
+        self.outcome.record(status, f"{reason} {where}")
         if self.deadline_hit:
             self.outcome.stopped = f"{reason} ({where})"
             return "export"

@@ -20,7 +20,7 @@ import nbformat
 from course_lib.grader import cells, submission
 from course_lib.grader.course import Course
 from course_lib.grader.execution import ExecutionOutcome, execute_notebook
-from course_lib.grader.report import GradeReport, TestResult
+from course_lib.grader.report import GradeReport, Status, TestResult
 from course_lib.grader.settings import DEFAULT_LIMITS, Limits
 from course_lib.grader.verdict import GraderRunner, TestVerdict, run_verdict
 
@@ -149,7 +149,12 @@ def grade_notebook(
         incidents=outcome.incidents,
         seconds=outcome.seconds,
         peak_mb=outcome.peak_mb,
+        status=outcome.status,
+        reason=outcome.status_reason,
     )
+    faults = [v.message for v in verdicts.values() if v.kit_fault]
+    if faults and report.status is not Status.ERROR:
+        report.status, report.reason = Status.ERROR, faults[0].removeprefix("could not be graded: ")
     for test in cells.graded_tests(source):
         verdict = verdicts[test.id]
         message = verdict.message
@@ -168,7 +173,12 @@ def grade_notebook(
 
 
 def _ungradable(course: Course, lesson: str | None, reason: str) -> GradeReport:
-    report = GradeReport(lesson=lesson if lesson in course.lessons else None, ungradable=reason)
+    report = GradeReport(
+        lesson=lesson if lesson in course.lessons else None,
+        ungradable=reason,
+        status=Status.UNGRADABLE,
+        reason=reason,
+    )
     if report.lesson:
         for test in course.tests(report.lesson):
             report.tests.append(

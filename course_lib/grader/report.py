@@ -1,18 +1,60 @@
-"""A graded notebook's result: the stable JSON contract and the printed table."""
+"""A graded notebook's result: its status, the stable JSON contract and the printed table."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """How a submission's grading ended, from the kernel runner to the gradebook.
+
+    The values are the words stored in results files and shown in tables.
+    """
+
+    GRADED = "graded"
+    """Ran to the end (failing tests included): the score is the student's."""
+    CRASHED = "crashed"
+    """The kernel died (crash, ``os._exit``, segfault)."""
+    TIMED_OUT = "timed out"
+    """A cell or the whole notebook ran past its time limit and was stopped."""
+    MEMORY = "memory"
+    """The kernel went past its memory cap and was stopped."""
+    UNGRADABLE = "ungradable"
+    """The file is not a gradable notebook of the lesson (damaged, empty, another lesson)."""
+    ERROR = "error"
+    """A fault of the kit itself: no score is the student's, a person must look."""
+
+    @property
+    def severity(self) -> int:
+        """Which status wins when several things happened (the later in this list)."""
+        return list(Status).index(self)
+
+    @property
+    def is_student_outcome(self) -> bool:
+        """Whether the score stands as the student's (every status but a kit fault)."""
+        return self is not Status.ERROR
 
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class
+
     id: str
     points: float
     max_points: float
     passed: bool
     message: str
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "points": float(self.points),
+            "max_points": float(self.max_points),
+            "passed": bool(self.passed),
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -22,6 +64,7 @@ class GradeReport:
     ``as_json()`` is the stable contract of ``course grade --json``:
     ``{"lesson", "score", "max_score",
     "tests": [{"id", "points", "max_points", "passed", "message"}]}``.
+    ``as_record()`` adds what batches store (status, notes, time and memory).
     """
 
     lesson: str | None
@@ -31,6 +74,9 @@ class GradeReport:
     incidents: list[str] = field(default_factory=list)
     seconds: float = 0.0
     peak_mb: int = 0
+    status: Status = Status.GRADED
+    reason: str | None = None
+    """Why the status is not ``graded`` (None when it is)."""
 
     @property
     def score(self) -> float:
@@ -47,48 +93,56 @@ class GradeReport:
             return 2
         return 0 if self.tests and all(t.passed for t in self.tests) else 1
 
-    @property
-    def status(self) -> str:
-        return "ungradable" if self.ungradable else "graded"
-
     def as_json(self) -> dict:
         return {
             "lesson": self.lesson,
             "score": self.score,
             "max_score": self.max_score,
-            "tests": [
-                {
-                    "id": t.id,
-                    "points": float(t.points),
-                    "max_points": float(t.max_points),
-                    "passed": bool(t.passed),
-                    "message": t.message,
-                }
-                for t in self.tests
-            ],
+            "tests": [t.as_json() for t in self.tests],
         }
 
     def to_json(self) -> str:
         return json.dumps(self.as_json(), ensure_ascii=False)
+
+    def as_record(self) -> dict:
+        """The report as a results file stores it (``as_json`` plus notes and measures)."""
+        return {
+            **self.as_json(),
+            "ungradable": self.ungradable,
+            "tampering": list(self.tampering),
+            "incidents": list(self.incidents),
+            "seconds": self.seconds,
+            "peak_mb": self.peak_mb,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict, status: Status, reason: str | None) -> GradeReport:
+        return cls(
+            lesson=record.get("lesson"),
+            tests=[TestResult(**t) for t in record.get("tests", [])],
+            ungradable=record.get("ungradable"),
+            tampering=list(record.get("tampering") or []),
+            incidents=list(record.get("incidents") or []),
+            seconds=float(record.get("seconds") or 0.0),
+            peak_mb=int(record.get("peak_mb") or 0),
+            status=status,
+            reason=reason,
+        )
 
     def render(self, title: str | None = None) -> str:
         """The per-test table a person reads."""
         lines = [title or f"{self.lesson or '?'}: {self.score:g} / {self.max_score:g} points"]
         if self.ungradable:
             lines.append(f"  NOT GRADED: {self.ungradable}")
+        elif self.status is not Status.GRADED:
+            lines.append(f"  {self.status.upper()}: {self.reason}")
         width = max((len(t.id) for t in self.tests), default=4)
         for test in self.tests:
             mark = "PASS" if test.passed else "FAIL"
+            points = f"{test.points:g}/{test.max_points:g}"
             first, *rest = test.message.splitlines() or [""]
-            lines.append(
-                f"  {mark}  {test.id:<{width}}  {test.points:g}/{test.max_points:g}  {first}"
-            )
-            lines.extend(
-                f"  {'':4}  {'':<{width}}  {'':>{len(f'{test.points:g}/{test.max_points:g}')}}  {r}"
-                for r in rest
-            )
-        for note in self.tampering:
-            lines.append(f"  TAMPERING: {note}")
-        for note in self.incidents:
-            lines.append(f"  NOTE: {note}")
+            lines.append(f"  {mark}  {test.id:<{width}}  {points}  {first}")
+            lines.extend(f"  {'':4}  {'':<{width}}  {'':>{len(points)}}  {r}" for r in rest)
+        lines.extend(f"  TAMPERING: {note}" for note in self.tampering)
+        lines.extend(f"  NOTE: {note}" for note in self.incidents)
         return "\n".join(lines)

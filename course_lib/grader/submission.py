@@ -154,7 +154,7 @@ def restore_cells(submitted: nbformat.NotebookNode, source: nbformat.NotebookNod
         if gid and is_answer(source_cell):
             cells.append(_answer_cell(source_cell, student_cell, result))
         else:
-            cells.append(_protected_cell(source_cell, student_cell, result, source))
+            cells.append(_protected_cell(source_cell, student_cell, result))
         cells.extend(attached.get(gid, []) if gid else [])
     result.notebook.cells = cells
     return result
@@ -187,7 +187,7 @@ def _answer_cell(source_cell, student_cell, result: Restored):
     return cell
 
 
-def _protected_cell(source_cell, student_cell, result: Restored, source):
+def _protected_cell(source_cell, student_cell, result: Restored):
     gid = grade_id(source_cell)
     test = gid if is_test(source_cell) else None
     kind = "grade cell" if test else "read-only cell"

@@ -32,8 +32,12 @@ grader_runner`); without one, the graders start in a fresh interpreter.
 
 @dataclass(frozen=True)
 class TestVerdict:
+    __test__ = False  # not a pytest test class
+
     passed: bool
     message: str
+    kit_fault: bool = False
+    """The graders themselves could not run (not the submission's doing)."""
 
 
 def grader_env(limits: Limits) -> dict[str, str]:
@@ -114,7 +118,8 @@ def run_verdict(
     else:
         tail = (finished.stderr or finished.stdout or "").strip().splitlines()[-3:]
         problem = "the graders could not run" + (": " + " / ".join(tail) if tail else "")
+    kit_fault = finished.reason is None
     for test_id in test_ids:
         if test_id not in verdicts:
-            verdicts[test_id] = TestVerdict(False, f"could not be graded: {problem}")
+            verdicts[test_id] = TestVerdict(False, f"could not be graded: {problem}", kit_fault)
     return verdicts
