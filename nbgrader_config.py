@@ -30,7 +30,9 @@ c.Execute.timeout = 600  # seconds per cell: Keras cells train for minutes, not 
 c.GradedExecute.notebook_timeout = 1800  # seconds for the whole notebook
 c.GradedExecute.memory_mb = 6144  # resident memory cap of the kernel, enforced from outside
 c.GradedExecute.verdict_timeout = 600  # seconds the hidden graders may take on one hand-in
-c.GradedExecute.max_output_chars = 100_000  # printed output kept per cell
+c.GradedExecute.max_output_chars = 100_000  # text output kept per cell (printed or displayed)
+c.GradedExecute.max_notebook_mb = 20  # `course grade`: larger submissions are not even read
+c.GradedExecute.max_cells = 2_000  # `course grade`: notebooks with more cells are not graded
 c.ClassGrading.workers = 0  # `course grade --all`: 0 = one per core, memory allowing
 
 # TensorFlow writes oneDNN/absl lines to stderr on import; they must never cost points.

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from course_lib.grader.settings import DEFAULT_LIMITS
+from course_lib.grader.terminal import json_text, printable
 
 
 def _limits(args, course):
@@ -70,7 +71,13 @@ def cmd_grade(args) -> int:
             )
         )
     if report.ungradable:
-        print(f"not graded: {report.ungradable}", file=sys.stderr)
+        print(f"not graded: {printable(report.ungradable)}", file=sys.stderr)
+    elif not report.status.is_student_outcome:
+        print(
+            f"course: needs a look: a fault of the kit, not of the submission, so no grade "
+            f"was given ({printable(report.reason)})",
+            file=sys.stderr,
+        )
     return report.exit_code
 
 
@@ -84,8 +91,6 @@ def _class_lessons(course, target: str, submitted: Path | None) -> list[str]:
 
 
 def cmd_grade_class(args) -> int:
-    import json
-
     from course_lib.classroom.batch import grade_class
     from course_lib.classroom.progress import Progress
 
@@ -122,7 +127,7 @@ def cmd_grade_class(args) -> int:
                 {k: getattr(s, k) for k in ("student", "status", "score", "max_score", "reason")}
                 for s in batch.submissions
             ]
-            print(json.dumps({"lesson": batch.lesson, "submissions": subs}, ensure_ascii=False))
+            print(json_text({"lesson": batch.lesson, "submissions": subs}))
         else:
             print(batch.render())
     return 1 if any(batch.needs_a_look for batch in batches) else 0
@@ -134,7 +139,7 @@ def cmd_feedback(args) -> int:
     course = _course(args)
     written = write_feedback(course.root, course.check_lesson(args.lesson))
     for path in written:
-        print(path.relative_to(course.root))
+        print(printable(path.relative_to(course.root)))
     if not written:
         print(
             f"course: no graded submissions of {args.lesson}: run `course grade "
@@ -204,7 +209,7 @@ def cmd_validate(args) -> int:
             failed = True
             print(f"✘ {lesson}: {len(result.problems)} problem(s)", file=sys.stderr)
             for problem in result.problems:
-                print(f"    {problem}", file=sys.stderr)
+                print(f"    {printable(problem)}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -233,6 +238,14 @@ def cmd_data_check(args) -> int:
     for state in states:
         print(f"  {state.state:<8} {state.file.name}  {state.detail}")
     return 1 if any(s.state == "corrupt" for s in states) else 0
+
+
+def cmd_doctor(args) -> int:
+    from course_lib.admin.doctor import report
+
+    text, ok = report(_course(args).root)
+    print(text)
+    return 0 if ok else 1
 
 
 def cmd_demo(args) -> int:
@@ -302,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub.add_parser("check", help="report which dataset files Keras will find").set_defaults(
         func=cmd_data_check
     )
+
+    doctor = sub.add_parser(
+        "doctor", help="what confinement grading gets here (Landlock ABI), proven by a probe"
+    )
+    doctor.set_defaults(func=cmd_doctor)
 
     demo = sub.add_parser("demo", help="release lesson 01 and grade three notebooks")
     _add_limits(demo)

@@ -8,7 +8,7 @@ engine defences the corpus relies on, without running a kernel.
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,10 +28,9 @@ from course_lib.grader.grade import grade_notebook
 from course_lib.grader.handin import Handin, export_cell_source
 from course_lib.grader.settings import DEFAULT_LIMITS
 
-from .adversarial.cases import FAULT_LIMITS, Case, iter_cases
+from .adversarial.cases import FAULT_LIMITS, SCRIPT_MARKERS, SECRET, Case, iter_cases
 from .conftest import ROOT, copy_course
 
-DAEMON_PID_FILE = "/dev/shm/course-adversarial-daemon.pid"
 FORGED_FILES = [
     ROOT / "autograder" / "FORGED_BY_STUDENT",
     ROOT / "autograded" / "FORGED_BY_STUDENT",
@@ -56,6 +55,8 @@ IN_BATCH = {
 """Costs 100 s of CI for a timeout the canned batch class (``infinite_loop``) already shows."""
 CLI_ONLY = {"kill_the_grader"}
 """Graded only through ``course grade``: if the defence failed, it would kill the test worker."""
+UNDER_A_TERMINAL = {"tty_injection"}
+"""Graded through ``course grade`` under a real pseudo-terminal (test_terminal_attacks.py)."""
 
 
 def _param(case: Case):
@@ -83,33 +84,73 @@ def assert_outcome(case: Case, tests: list[dict], score: float) -> None:
     assert score == sum(t["max_points"] for t in tests if t["passed"])
 
 
-def _leftover_daemon() -> int | None:
-    """The pid of the forging daemon of ``forged_handin`` if it is still alive."""
+def _alive(pid: int) -> bool:
     try:
-        pid = int(Path(DAEMON_PID_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    try:
-        process = psutil.Process(pid)
-        alive = process.status() != psutil.STATUS_ZOMBIE
-        return pid if alive and "ipykernel" in " ".join(process.cmdline()) else None
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
-        return None
+        return False
+
+
+_FENCED = re.compile(r"^(`{3,})text\n.*\n\1$", re.DOTALL)
+
+
+def viewer_html(notebook: dict) -> str:
+    """Everything of a graded notebook a viewer renders as HTML rather than as text.
+
+    Rich outputs (all but ``text/plain``, which viewers escape) and markdown cells other than
+    a student's own text shown as a plain-text block; code, tracebacks and streams are
+    always shown as text.
+    """
+    parts = []
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] != "code" and not _FENCED.match(source):
+            parts.append(source)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts += [json.dumps(v) for k, v in data.items() if k != "text/plain"]
+            parts.append(json.dumps(output.get("metadata", {})))
+    return "\n".join(parts)
+
+
+def assert_graded_notebook(case: Case, notebook: dict) -> None:
+    """The graded notebook shows what it must, and nothing that runs a script or leaks."""
+    for cell in notebook["cells"]:  # nbformat stores multi-line text as lists of lines
+        if isinstance(cell["source"], list):
+            cell["source"] = "".join(cell["source"])
+    text = json.dumps(notebook, ensure_ascii=False)
+    for expected in case.shown:
+        assert expected in text, (case.name, expected)
+    for unexpected in case.never_shown:
+        assert unexpected not in text, (case.name, unexpected[:40])
+    rendered = viewer_html(notebook).lower()
+    assert not [m for m in SCRIPT_MARKERS if m in rendered], case.name
+    assert len(text) < 2_000_000, len(text)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", [_param(c) for c in iter_cases() if c.name not in CLI_ONLY])
-def test_adversarial_submission(course, warm_graders, case):
-    if case.name == "forged_handin" and os.path.exists(DAEMON_PID_FILE):
-        os.unlink(DAEMON_PID_FILE)
+@pytest.mark.parametrize(
+    "case", [_param(c) for c in iter_cases() if c.name not in CLI_ONLY | UNDER_A_TERMINAL]
+)
+def test_adversarial_submission(course, warm_graders, case, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_TEST_SECRET", SECRET)
+    graded = tmp_path / "graded.ipynb"
     report = grade_notebook(
-        case.path, course=course, lesson=case.lesson, limits=case.limits, graders=warm_graders
+        case.path,
+        course=course,
+        lesson=case.lesson,
+        limits=case.limits,
+        graded_copy=graded,
+        graders=warm_graders,
     )
 
     if case.ungradable:
         assert report.ungradable and report.ungradable.startswith(case.ungradable)
     else:
         assert report.ungradable is None, report.ungradable
+        assert report.status == case.status, (report.status, report.reason)
+        assert report.landlock_abi and report.landlock_abi >= 5
+        assert_graded_notebook(case, json.loads(graded.read_text(encoding="utf-8")))
     contract = report.as_json()
     assert_outcome(case, contract["tests"], contract["score"])
     assert contract["max_score"] == sum(t.points for t in course.tests(case.lesson))
@@ -121,8 +162,9 @@ def test_adversarial_submission(course, warm_graders, case):
     gradebook = ROOT / "gradebook.db"
     assert not gradebook.exists() or gradebook.read_bytes() != FORGED_GRADEBOOK
     if case.name == "forged_handin":
-        assert os.path.exists(DAEMON_PID_FILE), "the daemon never started"
-        assert _leftover_daemon() is None, "a process of the kernel outlived the grading"
+        started = re.search(r"daemon pid: (\d+)", graded.read_text(encoding="utf-8"))
+        assert started, "the daemon never started"
+        assert not _alive(int(started.group(1))), "a process of the kernel outlived the grading"
 
 
 @pytest.mark.slow

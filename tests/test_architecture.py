@@ -22,7 +22,7 @@ NARROW_ENTRY = ("course_lib.hidden", "course_lib.grader.selfgrade")
 """The one import from the student library into the grader: a hidden test run in Jupyter."""
 INSTRUCTOR_ONLY = (
     "nbgrader", "nbclient", "nbformat", "nbconvert", "jupyter_client", "ipykernel", "psutil",
-    "pytest", "dask", "distributed", "traitlets", "sqlalchemy", "jinja2",
+    "pytest", "dask", "distributed", "traitlets", "sqlalchemy", "jinja2", "nh3",
 )  # fmt: skip
 
 

@@ -90,7 +90,7 @@ def test_results_file_keeps_its_format(tmp_path):
     assert set(stored) >= {"student", "lesson", "status", "reason", "report", "fingerprint"}
     assert set(stored["report"]) == {
         "lesson", "score", "max_score", "tests", "ungradable", "tampering", "incidents",
-        "seconds", "peak_mb",
+        "seconds", "peak_mb", "landlock_abi",
     }  # fmt: skip
     assert SubmissionResult.from_json(stored) == store.load("ada")
 

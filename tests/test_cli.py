@@ -30,6 +30,12 @@ def course(*args, cwd=ROOT):
         (b"", "01_regression", "is an empty file, not a notebook"),
         (b"{broken", "01_regression", "is not valid JSON"),
         (b"\x89PNG\r\n", None, "is not UTF-8 text"),
+        (b'{"nbformat": 4, "cells": [], "x": ' + b"[" * 100_000, None, "nested too deeply"),
+        (
+            b'{"nbformat": 4, "cells": [' + b'{"cell_type": "raw"},' * 3000 + b"{}]}",
+            None,
+            "3,001 cells",
+        ),
     ],
 )
 def test_ungradable_file_exits_2_with_one_json_object(tmp_path, content, lesson, reason):

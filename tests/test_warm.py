@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
 
 from course_lib.classroom import warm
+from course_lib.grader import confine
 from course_lib.grader.processes import kill_tree
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warm")]
@@ -37,9 +42,22 @@ def server():
     assert not started.alive()
 
 
+def confined(folder, test_file) -> list[str]:
+    """The graders' sandbox arguments for running ``test_file`` in ``folder``."""
+    (folder / "out").mkdir(exist_ok=True)
+    sandbox = confine.Confinement(
+        read_only=[*confine.python_read_only_paths(), str(folder)],
+        read_write=[str(folder / "out")],
+        env=confine.base_env(),
+    )
+    config = folder / "sandbox.json"
+    config.write_text(json.dumps({"confinement": sandbox.as_dict(), "cwd": str(folder)}))
+    return ["--sandbox", str(config), str(test_file), "-p", "no:cacheprovider", "-q"]
+
+
 def run_tests(server, folder, *extra) -> int:
     (folder / "test_probe.py").write_text(TESTS)
-    args = [str(folder / "test_probe.py"), "-p", "no:cacheprovider", "-q", *extra]
+    args = [*confined(folder, folder / "test_probe.py"), *extra]
     task = warm.spawn(server.address, "verdict", args, cwd=str(folder))
     return task.wait(timeout=120)
 
@@ -67,7 +85,7 @@ def test_a_killed_task_ends_as_killed_and_the_server_goes_on(server, tmp_path):
         "import time\n\ndef test_sleeps():\n    time.sleep(60)\n"
     )
     task = warm.spawn(
-        server.address, "verdict", [str(tmp_path / "test_slow.py")], cwd=str(tmp_path)
+        server.address, "verdict", confined(tmp_path, tmp_path / "test_slow.py"), cwd=str(tmp_path)
     )
     time.sleep(1)
     kill_tree(task.pid)
@@ -82,8 +100,10 @@ def test_a_task_ends_when_the_process_that_asked_for_it_ends(server, tmp_path):
     asker = textwrap.dedent(
         f"""
         from course_lib.classroom import warm
+from course_lib.grader import confine
         task = warm.spawn(warm.Address({server.address.socket_path!r}, {server.address.token!r}),
-                          "verdict", [{str(tmp_path / "test_slow.py")!r}], cwd={str(tmp_path)!r})
+                          "verdict", {confined(tmp_path, tmp_path / "test_slow.py")!r},
+                          cwd={str(tmp_path)!r})
         print(task.pid, flush=True)
         """
     )
@@ -115,3 +135,34 @@ def test_the_server_ends_with_the_process_that_started_it():
     while time.monotonic() < deadline and _running(pid):
         time.sleep(0.2)
     assert not _running(pid), "the server outlived the process that started it"
+
+
+def test_a_client_trickling_bytes_costs_the_others_nothing(server, tmp_path):
+    """A client that never finishes its request neither blocks nor delays the next one."""
+    assert server.ready(timeout=300)
+    tricklers = []
+    for _ in range(3):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(server.address.socket_path)
+        tricklers.append(conn)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.is_set():
+            for conn in tricklers:
+                with contextlib.suppress(OSError):
+                    conn.send(b" ")
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        assert run_tests(server, tmp_path) == 0  # served while the others trickle
+        for conn in tricklers:  # and the server hangs up on them at their deadline
+            conn.settimeout(warm.REQUEST_TIMEOUT + 60)
+            assert conn.recv(1) == b""
+    finally:
+        stop.set()
+        thread.join()
+        for conn in tricklers:
+            conn.close()

@@ -6,11 +6,18 @@ cluster (both through ``submit``/``completed``); each job grades in its own proc
 process alone stores each result the moment it arrives (:mod:`results`) and writes it into
 nbgrader's gradebook (:mod:`gradebook`), one at a time. A rerun skips every submission
 whose stored result was graded from the same file, unless ``force``.
+
+Folder names and files are checked here, before anything reads them in full: a name that
+cannot be a student id (:func:`course_lib.grader.names.id_problem`), a student or lesson
+folder that is a symbolic link, a notebook that is a link, a FIFO or over the size limit,
+each makes that one submission ungradable with the reason; the batch never stops for one
+folder.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import os
 import socket
 import threading
@@ -25,20 +32,25 @@ from course_lib.classroom import gradebook
 from course_lib.classroom.job import (
     Job,
     JobResult,
-    failed_result,
     kill_running,
     run_job,
     unfinished_result,
 )
 from course_lib.classroom.progress import Progress
-from course_lib.classroom.store import ResultStore, SubmissionResult, fingerprint
+from course_lib.classroom.store import ResultStore, SubmissionResult
 from course_lib.classroom.warm import WarmServer
+from course_lib.grader import names
 from course_lib.grader.course import Course
+from course_lib.grader.files import RefusedFile, open_folder, read_regular
 from course_lib.grader.report import Status
 from course_lib.grader.settings import DEFAULT_LIMITS, Limits
+from course_lib.grader.terminal import printable
 from course_lib.grader.verdict import grader_env
 
 MISSING = "missing"
+IGNORED = {".ipynb_checkpoints", "__pycache__", ".course"}
+"""Folders in ``submitted/`` that are not students (nbgrader's CourseDirectory.ignore)."""
+MAX_TIMESTAMP_BYTES = 200
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,8 @@ class Submission:
     student: str
     lesson: str
     path: Path
+    problem: str | None = None
+    """Why it cannot be graded before its file is even read (None: read it)."""
 
 
 @dataclass
@@ -64,19 +78,24 @@ class BatchResult:
 
     def render(self) -> str:
         """The per-student table and where the outputs went."""
-        width = max([len(s.student) for s in self.submissions] + [7])
+        shown = {s.student: names.display(s.student) for s in self.submissions}
+        width = max([len(name) for name in shown.values()] + [7])
         lines = [
             f"{self.lesson}: {len(self.submissions)} submission(s) in "
             f"{self.wall_seconds:.0f} s ({self.pool})",
             f"  {'student':<{width}}  {'score':>7}  {'max':>5}  status",
         ]
         for s in self.submissions:
-            status = s.status + (f": {s.reason}" if s.reason else "")
+            status = printable(s.status + (f": {s.reason}" if s.reason else ""))
             kept = "  (kept from an earlier run)" if s.resumed else ""
             lines.append(
-                f"  {s.student:<{width}}  {s.score:>7g}  {s.max_score:>5g}  {status[:110]}{kept}"
+                f"  {shown[s.student]:<{width}}  {s.score:>7g}  {s.max_score:>5g}  "
+                f"{status[:110]}{kept}"
             )
+        abis = sorted({s.report.landlock_abi for s in self.submissions} - {None})
         lines += [
+            "sandbox:    "
+            + (f"Landlock ABI {', '.join(map(str, abis))}" if abis else "no notebook ran here"),
             f"results:    {self.results_dir}",
             f"autograded: {self.autograded_dir}",
             f"gradebook:  {self.db_url}",
@@ -85,15 +104,59 @@ class BatchResult:
 
 
 def find_submissions(submitted_dir: Path, lesson: str) -> list[Submission]:
-    """``submitted/<student>/<lesson>/<lesson>.ipynb`` for every student with that folder."""
+    """``submitted/<student>/<lesson>/<lesson>.ipynb`` for every student with that folder.
+
+    A folder whose name cannot be a student id (then known by :func:`names.display` of it),
+    or a student or lesson folder that is a symbolic link, is a submission with a ``problem``
+    (graded as ungradable, nothing read).
+    """
     submitted_dir = Path(submitted_dir)
     if not submitted_dir.is_dir():
         return []
-    return [
-        Submission(folder.name, lesson, folder / lesson / f"{lesson}.ipynb")
-        for folder in sorted(submitted_dir.iterdir())
-        if (folder / lesson).is_dir()
-    ]
+    found = []
+    with os.scandir(submitted_dir) as entries:
+        for entry in entries:
+            if entry.name in IGNORED or not entry.is_dir():  # follows a link: checked below
+                continue
+            folder = Path(entry.path)
+            lesson_dir = folder / lesson
+            if not lesson_dir.is_dir():
+                continue
+            problem = names.id_problem(entry.name)
+            student = entry.name if problem is None else names.display(entry.name)
+            if problem is None and entry.is_symlink():
+                problem = "the student folder is a symbolic link, not a submission"
+            if problem is None and lesson_dir.is_symlink():
+                problem = f"the {lesson} folder is a symbolic link, not a submission"
+            found.append(Submission(student, lesson, lesson_dir / f"{lesson}.ipynb", problem))
+    return sorted(found, key=lambda s: s.student)
+
+
+def read_submitted(submission: Submission, max_bytes: int, name: str | None = None) -> bytes:
+    """The bytes of a file in a submission folder, every folder on the way checked again.
+
+    ``name`` defaults to the notebook. Raises FileNotFoundError, or :class:`RefusedFile` for
+    a link (at any level below ``submitted/``), a FIFO, a device or a file over ``max_bytes``.
+    """
+    path = submission.path if name is None else submission.path.parent / name
+    student_fd = open_folder(path.parent.parent)  # its parent, submitted/, is the instructor's
+    try:
+        lesson_fd = open_folder(Path(path.parent.name), dir_fd=student_fd)
+        try:
+            return read_regular(Path(path.name), max_bytes, dir_fd=lesson_fd)
+        finally:
+            os.close(lesson_fd)
+    finally:
+        os.close(student_fd)
+
+
+def _timestamp(submission: Submission) -> str | None:
+    """The submission's ``timestamp.txt`` (nbgrader's late-submission record), if sound."""
+    try:
+        text = read_submitted(submission, MAX_TIMESTAMP_BYTES, "timestamp.txt").decode("utf-8")
+    except (OSError, RefusedFile, UnicodeDecodeError):
+        return None
+    return text.strip() if text.strip() and printable(text.strip()) == text.strip() else None
 
 
 def default_workers(limits: Limits) -> int:
@@ -211,13 +274,13 @@ class _Batch:
         self.limits = limits
         self.store = ResultStore(course.root, lesson)
 
-    def job(self, submission: Submission, sha256: str) -> Job:
+    def job(self, submission: Submission, sha256: str, content: bytes) -> Job:
         return Job(
             course_root=str(self.course.root),
             lesson=self.lesson,
             student=submission.student,
             filename=submission.path.name,
-            content=submission.path.read_bytes(),
+            content=content,
             fingerprint=sha256,
             limits=asdict(self.limits),
         )
@@ -238,33 +301,53 @@ class _Batch:
         )
         self.store.save_notebook(submission.student, job.graded_notebook)
         self.store.save(result)
-        self.record(result)
+        self.record(result, _timestamp(submission) if submission.problem is None else None)
         return result
 
-    def record(self, result: SubmissionResult) -> None:
-        """Write ``result`` into the gradebook, unless the kit failed (then nobody's grade)."""
-        if result.status is Status.ERROR:
+    def record(self, result: SubmissionResult, timestamp: str | None = None) -> None:
+        """Write ``result`` into the gradebook, unless the kit failed (then nobody's grade).
+
+        A student id that nbgrader cannot hold (:func:`names.id_problem`) is never recorded:
+        its submission is ungradable for that reason, and the table says so.
+        """
+        if result.status is Status.ERROR or names.id_problem(result.student):
             return
         notebook = self.store.notebook_path(result.student)
         result.gradebook_errors = gradebook.record(
             self.course.root,
             self.lesson,
             result.student,
-            submitted_dir=self.submitted_dir,
             db_url=self.db_url,
             graded_notebook=notebook if notebook.is_file() else None,
+            release_notebook=self.course.release_notebook_path(self.lesson),
             reason=result.reason,
+            timestamp=timestamp,
         )
         result.recorded = True
         self.store.save(result)
 
 
 def _missing_result(course: Course, submission: Submission) -> JobResult:
-    found = sorted(p.name for p in submission.path.parent.glob("*.ipynb"))
+    try:
+        with os.scandir(submission.path.parent) as entries:
+            found = sorted(e.name for e in entries if e.name.endswith(".ipynb"))
+    except OSError:
+        found = []
     reason = f"no {submission.path.name} in the submission folder" + (
         f" (found {', '.join(found)})" if found else ""
     )
     return unfinished_result(course, submission.lesson, reason, Status.UNGRADABLE)
+
+
+def _refused_fingerprint(submission: Submission, reason: str) -> str:
+    """A fingerprint for a submission that was not read: its reason and what the path is."""
+    try:
+        info = os.lstat(submission.path)
+        seen = f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
+    except OSError:
+        seen = MISSING
+    text = f"{reason}|{seen}".encode("utf-8", "surrogateescape")
+    return "refused:" + hashlib.sha256(text).hexdigest()
 
 
 def grade_class(
@@ -307,34 +390,64 @@ def grade_class(
     return outcome
 
 
+@dataclass
+class _Todo:
+    """A submission to grade: its fingerprint, and its bytes or why it is not gradable."""
+
+    submission: Submission
+    sha256: str
+    content: bytes | None = None
+    refused: str | None = None
+
+
+def _check(submission: Submission, limits: Limits) -> _Todo:
+    """Read one submission's notebook, checked (never more than the size limit)."""
+    reason = submission.problem
+    if reason is None:
+        try:
+            content = read_submitted(submission, limits.max_notebook_bytes)
+        except FileNotFoundError:
+            return _Todo(submission, MISSING)
+        except RefusedFile as exc:
+            reason = str(exc)
+            if "MB limit" in reason:
+                reason += f": notebooks are graded up to {limits.max_notebook_mb} MB"
+        else:
+            return _Todo(submission, hashlib.sha256(content).hexdigest(), content)
+    return _Todo(submission, _refused_fingerprint(submission, reason), refused=reason)
+
+
 def _plan(batch: _Batch, submissions: Iterable[Submission], force: bool):
-    """Split into results to keep and ``(submission, sha256)`` pairs to grade."""
+    """Split into results to keep and :class:`_Todo` submissions to grade."""
     done, todo = [], []
     for submission in submissions:
-        sha256 = fingerprint(submission.path) if submission.path.is_file() else MISSING
-        stored = None if force else batch.store.current(submission.student, sha256)
+        item = _check(submission, batch.limits)
+        stored = None if force else batch.store.current(submission.student, item.sha256)
         if stored is not None:
             done.append(stored)
         else:
-            todo.append((submission, sha256))
+            todo.append(item)
     return done, todo
 
 
-def _run(batch: _Batch, todo, scheduler, limits, bar, outcome) -> list[SubmissionResult]:
+def _run(batch: _Batch, todo: list[_Todo], scheduler, limits, bar, outcome):
     finished: list[SubmissionResult] = []
 
-    def finish(submission: Submission, sha256: str, result: JobResult) -> None:
-        kept = batch.keep(submission, sha256, result)
+    def finish(item: _Todo, result: JobResult) -> None:
+        kept = batch.keep(item.submission, item.sha256, result)
         finished.append(kept)
         if bar:
             bar.step(f"{kept.student} {kept.status} {kept.score:g}/{kept.max_score:g}")
 
     grading = []
-    for submission, sha256 in todo:
-        if sha256 == MISSING:
-            finish(submission, sha256, _missing_result(batch.course, submission))
+    for item in todo:
+        if item.sha256 == MISSING:
+            finish(item, _missing_result(batch.course, item.submission))
+        elif item.refused is not None:
+            result = unfinished_result(batch.course, batch.lesson, item.refused, Status.UNGRADABLE)
+            finish(item, result)
         else:
-            grading.append((submission, sha256))
+            grading.append(item)
     if not grading:
         return finished
     pool = (
@@ -345,15 +458,18 @@ def _run(batch: _Batch, todo, scheduler, limits, bar, outcome) -> list[Submissio
     outcome.pool = pool.label
     cancel = True
     try:
-        futures = {pool.submit(batch.job(s, sha)): (s, sha) for s, sha in grading}
+        futures = {}
+        for item in grading:
+            futures[pool.submit(batch.job(item.submission, item.sha256, item.content))] = item
+            item.content = None  # the job holds it now
         for future in pool.completed(list(futures)):
-            submission, sha256 = futures[future]
+            item = futures[future]
             try:
                 result = future.result()
             except Exception as exc:  # a Dask worker died too often, or the task failed
-                job = batch.job(submission, sha256)
-                result = failed_result(job, f"the worker failed: {type(exc).__name__}: {exc}")
-            finish(submission, sha256, result)
+                reason = f"the worker failed: {type(exc).__name__}: {exc}"
+                result = unfinished_result(batch.course, batch.lesson, reason, Status.ERROR)
+            finish(item, result)
         cancel = False
     finally:
         pool.close(cancel=cancel)

@@ -13,6 +13,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+import matplotlib
 from matplotlib.figure import Figure
 
 from course_lib.classroom.feedback import STYLE
@@ -29,6 +30,7 @@ def _png(figure: Figure) -> str:
     return f'<img alt="figure" src="data:image/png;base64,{encoded}">'
 
 
+@matplotlib.rc_context({"text.parse_math": False})  # labels are student ids: text, not TeX
 def _bars(title: str, labels: list[str], values: list[float], xlabel: str) -> str:
     figure = Figure(figsize=(7, 0.4 * len(labels) + 1.2))
     axes = figure.subplots()

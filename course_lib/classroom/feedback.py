@@ -50,7 +50,7 @@ def _output(output: dict) -> str:
         return _pre(f"{output.get('ename')}: {_text(output.get('evalue', ''))}", "error")
     data = output.get("data", {})
     if "image/png" in data:
-        png = _text(data["image/png"]).replace("\n", "")
+        png = html.escape(_text(data["image/png"]).replace("\n", ""))
         return f'<img alt="plot" src="data:image/png;base64,{png}">'
     if "text/plain" in data:
         return _pre(_text(data["text/plain"]))

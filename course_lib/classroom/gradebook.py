@@ -6,6 +6,13 @@ with the course's ``nbgrader_config.py``, except that the execute step is
 instead of running it again. So the student, the submission (with its timestamp), every
 grade's ``auto_score``, the comments and ``autograded/<student>/<lesson>/`` are exactly
 what ``nbgrader autograde`` writes. Writes are serialised by a lock file.
+
+nbgrader never reads a student's folder: it is pointed at a staging folder holding only the
+notebook the kit trusts (the graded notebook, already sanitised, or for an ungradable
+submission the released notebook, scored zero) and the checked ``timestamp.txt``, so a
+symbolic link, a huge or malformed file or any other file in the submission never reaches
+nbgrader or ``autograded/``. The student id is given to nbgrader glob-escaped (nbgrader
+treats it as a pattern), so ``[a]*`` records ``[a]*`` and nobody else.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import contextlib
 import fcntl
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +37,7 @@ from traitlets import Unicode
 from course_lib.grader import cells
 from course_lib.grader.course import CourseError
 from course_lib.grader.grade import apply_verdicts
+from course_lib.grader.names import nbgrader_pattern
 from course_lib.grader.verdict import TestVerdict
 
 
@@ -102,17 +112,14 @@ class _Collect(logging.Handler):
             self.messages.append(record.getMessage().strip().splitlines()[-1][:300])
 
 
-def _config(course_root: Path, lesson: str, student: str, submitted_dir: Path, db_url: str):
+def _config(course_root: Path, lesson: str, student: str, staging: Path, db_url: str):
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     config.CourseDirectory.root = str(course_root)
     config.CourseDirectory.assignment_id = lesson
-    config.CourseDirectory.student_id = student
-    inside = submitted_dir.resolve().is_relative_to(course_root.resolve())
-    config.CourseDirectory.submitted_directory = str(
-        submitted_dir.resolve().relative_to(course_root.resolve()) if inside else submitted_dir
-    )
+    config.CourseDirectory.student_id = nbgrader_pattern(student)
+    config.CourseDirectory.submitted_directory = str(staging)
     config.CourseDirectory.db_url = db_url
     config.BaseConverter.force = True
     steps = list(config.Autograde.get("autograde_preprocessors", []))
@@ -127,24 +134,41 @@ def record(
     lesson: str,
     student: str,
     *,
-    submitted_dir: Path,
     db_url: str,
     graded_notebook: Path | None,
+    release_notebook: Path,
     reason: str | None = None,
+    timestamp: str | None = None,
 ) -> list[str]:
-    """Write one student's autograde into the gradebook; return nbgrader's error lines."""
+    """Write one student's autograde into the gradebook; return nbgrader's error lines.
+
+    ``graded_notebook`` is the notebook the worker executed and judged; without one (an
+    ungradable submission) the ``release_notebook`` is recorded with every test failing
+    for ``reason``. ``timestamp`` is the submission's checked ``timestamp.txt``, if any.
+    """
     from nbgrader.converters import Autograde
     from nbgrader.converters.base import NbGraderException
     from nbgrader.coursedir import CourseDirectory
 
-    config = _config(Path(course_root), lesson, student, Path(submitted_dir), db_url)
-    config.ReplayGraded.graded_notebook = str(graded_notebook or "")
-    config.ReplayGraded.reason = reason or ""
-    log = logging.getLogger(f"course.gradebook.{student}")
+    course_root = Path(course_root)
+    (course_root / ".course").mkdir(exist_ok=True)
+    log = logging.getLogger("course.gradebook")
     log.propagate = False
     collect = _Collect()
     log.handlers = [collect]
-    with exclusive(course_root), warnings.catch_warnings():
+    with (
+        tempfile.TemporaryDirectory(prefix="staging-", dir=course_root / ".course") as staging,
+        exclusive(course_root),
+        warnings.catch_warnings(),
+    ):
+        folder = Path(staging) / student / lesson
+        folder.mkdir(parents=True)
+        shutil.copyfile(graded_notebook or release_notebook, folder / f"{lesson}.ipynb")
+        if timestamp:
+            (folder / "timestamp.txt").write_text(timestamp, encoding="utf-8")
+        config = _config(course_root, lesson, student, Path(staging), db_url)
+        config.ReplayGraded.graded_notebook = str(graded_notebook or "")
+        config.ReplayGraded.reason = reason or ""
         # nbgrader 0.9.6 on SQLAlchemy 2 warns about autoflush when it zeroes a missing
         # notebook; the rows are written correctly and the warning is not ours to fix.
         warnings.simplefilter("ignore", SAWarning)

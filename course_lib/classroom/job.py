@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from course_lib.classroom import warm
+from course_lib.grader import confine
 from course_lib.grader.course import Course
 from course_lib.grader.processes import end_with, kill_tree
 from course_lib.grader.report import GradeReport, Status, TestResult
@@ -173,8 +174,10 @@ def _start(argv: list[str], cwd: str, stderr_file: Path, server: warm.Address | 
             pass  # the server is gone: grade cold
     with stderr_file.open("wb") as stderr:
         return subprocess.Popen(
-            [sys.executable, "-m", "course_lib.classroom.job", *argv],
+            [sys.executable, "-P", "-m", "course_lib.classroom.job", *argv],
             cwd=cwd,
+            env={**os.environ, "PYTHONPATH": confine.python_path()},  # this very course_lib
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,

@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+from course_lib.grader.terminal import printable
+
 
 def clock(seconds: float) -> str:
     """``75.0`` → ``"1:15"``; ``3725`` → ``"1:02:05"``."""
@@ -34,7 +36,7 @@ class Progress:
             f"ETA {clock(elapsed / self.done * (self.total - self.done))}" if self.done else "ETA ?"
         )
         text = f"[{bar}] {self.done}/{self.total}  {clock(elapsed)} elapsed  {eta}"
-        return f"{text}  last: {last}" if last else text
+        return f"{text}  last: {printable(last)}" if last else text
 
     def step(self, last: str = "") -> None:
         """One more item finished; ``last`` says which and how."""
@@ -43,7 +45,7 @@ class Progress:
 
     def note(self, text: str) -> None:
         """A line of its own, above the bar."""
-        self.stream.write(("\r\033[K" if self.live else "") + text + "\n")
+        self.stream.write(("\r\033[K" if self.live else "") + printable(text) + "\n")
         self.stream.flush()
 
     def show(self, last: str = "") -> None:

@@ -2,9 +2,12 @@
 
 ``.course/results/<lesson>/<student>.json`` holds one :class:`SubmissionResult` (status,
 report, the SHA-256 of the submitted file, whether the gradebook has it); ``<student>.ipynb``
-beside it is the executed notebook with the verdicts. A result whose fingerprint matches the
-submission is final: a resumed batch skips it, a changed resubmission is graded again. A
-result that ended in a fault of the kit (:attr:`Status.ERROR`) is never final.
+beside it is the executed notebook with the verdicts (already sanitised by the grader). The
+file name is :func:`course_lib.grader.names.file_stem` of the student id (the id itself is
+inside), and results are written as ASCII JSON, so no folder name can break the store. A
+result whose fingerprint matches the submission is final: a resumed batch skips it, a
+changed resubmission is graded again. A result that ended in a fault of the kit
+(:attr:`Status.ERROR`) is never final.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.grader.names import file_stem
 from course_lib.grader.report import GradeReport, Status
 
 FORMAT = 1
@@ -109,18 +113,22 @@ class ResultStore:
     """The results of one lesson's batch, one file per student."""
 
     def __init__(self, course_root: Path, lesson: str) -> None:
+        self.lesson = lesson
         self.folder = Path(course_root) / ".course" / "results" / lesson
 
     def path(self, student: str) -> Path:
-        return self.folder / f"{student}.json"
+        return self.folder / f"{file_stem(student)}.json"
 
     def notebook_path(self, student: str) -> Path:
-        return self.folder / f"{student}.ipynb"
+        return self.folder / f"{file_stem(student)}.ipynb"
 
     def load(self, student: str) -> SubmissionResult | None:
+        return self._read(self.path(student))
+
+    @staticmethod
+    def _read(path: Path) -> SubmissionResult | None:
         try:
-            data = json.loads(self.path(student).read_text(encoding="utf-8"))
-            return SubmissionResult.from_json(data)
+            return SubmissionResult.from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -132,9 +140,8 @@ class ResultStore:
         return result
 
     def save(self, result: SubmissionResult) -> None:
-        write_atomically(
-            self.path(result.student), json.dumps(result.as_json(), ensure_ascii=False, indent=1)
-        )
+        # ASCII: a student id that is not UTF-8 (a surrogate-escaped folder name) is kept exactly
+        write_atomically(self.path(result.student), json.dumps(result.as_json(), indent=1))
 
     def save_notebook(self, student: str, notebook: dict | None) -> None:
         """Store the graded notebook of ``student`` (``None`` removes a stale one)."""
@@ -153,7 +160,7 @@ class ResultStore:
         """Every stored result of the lesson, by student."""
         results = {}
         for path in sorted(self.folder.glob("*.json")):
-            result = self.load(path.stem)
-            if result is not None:
-                results[path.stem] = result
-        return results
+            result = self._read(path)
+            if result is not None and result.lesson == self.lesson:
+                results[result.student] = result
+        return dict(sorted(results.items()))

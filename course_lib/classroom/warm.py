@@ -8,10 +8,15 @@ is a fresh process that has touched no student's data, watched and killed from t
 outside like any other; nothing a submission does reaches the server or a later task.
 
 The server listens on a Unix socket in a private folder and runs a task only for a client
-of the same user that sends its secret token. Only the pool (which made the token and gave
-it to the server on stdin), the grading processes it starts (in their private job file)
-and the server's own children (in memory) know it; the confined kernel can read none of
-these.
+of the same user that sends its secret token. It reads every connection's request without
+blocking, each against its own deadline, so a client that sends nothing or trickles bytes
+costs the others nothing. It runs in a private folder with ``PYTHONPATH`` set to the
+``course_lib`` the pool itself runs, so its tasks confine the kernel and the graders around
+that same copy (never a ``course_lib/`` of the course folder).
+
+Only the pool (which made the token and gave it to the server on stdin), the grading
+processes it starts (in their private job file) and the server's own children (in memory)
+know the token; the confined kernel and the confined graders can read none of these.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_lib.grader import confine
 from course_lib.grader.processes import Finished, Watch, end_with
 from course_lib.grader.settings import Limits
 from course_lib.grader.verdict import GRADER_MEMORY_MB, GraderRunner
@@ -49,13 +55,17 @@ PRELOAD = (
     "course_lib.training_checks",
 )
 ENTRIES = {
-    "job": ("course_lib.classroom.job", "main"),
-    "verdict": ("course_lib.classroom.warm", "run_graders"),
+    "job": ("course_lib.classroom.job", None, "main"),
+    "verdict": ("course_lib.grader.verdict", "confine_graders", "run_graders"),
 }
+"""task → (module, function that confines the fresh fork first or None, function to run)."""
 FORK_TIMEOUT = 60
 BIND_GRACE = 5
 PEER_CREDENTIALS = (socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
 REQUEST_TIMEOUT = 5
+"""Seconds a client has, from connecting, to send its whole request."""
+MAX_REQUEST_BYTES = 1 << 20
+MAX_PENDING = 64
 
 _address: Address | None = None
 """The server this process was forked from (set in the server, inherited by its tasks)."""
@@ -171,13 +181,6 @@ def _text(path: Path) -> str:
     return path.read_text(errors="replace") if path.is_file() else ""
 
 
-def run_graders(args: list[str]) -> int:
-    """The graders' run inside a server's child (``pytest`` is already imported)."""
-    import pytest
-
-    return int(pytest.main(args))
-
-
 class WarmServer:
     """Start a server process (``env`` sets its threads) and stop it again.
 
@@ -189,11 +192,12 @@ class WarmServer:
         self.folder = tempfile.mkdtemp(prefix="course-warm-")
         self.address = Address(os.path.join(self.folder, "socket"), secrets.token_hex(16))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course_lib.classroom.warm", self.address.socket_path],
+            [sys.executable, "-P", "-m", "course_lib.classroom.warm", self.address.socket_path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=env,
+            cwd=self.folder,
+            env={**env, "PYTHONPATH": confine.python_path()},  # this very course_lib
             start_new_session=True,
         )
         self.process.stdin.write(f"{self.address.token}\n".encode())
@@ -229,7 +233,8 @@ class WarmServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
+def _read_line(conn: socket.socket, limit: int = MAX_REQUEST_BYTES) -> bytes:
+    """One line from a connection the client side opened (it waits for the server)."""
     data = b""
     while not data.endswith(b"\n"):
         chunk = conn.recv(4096)
@@ -241,10 +246,43 @@ def _read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
     return data
 
 
+class _Pending:
+    """A connection whose request is still arriving, with its own deadline."""
+
+    def __init__(self, conn: socket.socket, owner: int) -> None:
+        self.conn = conn
+        self.owner = owner
+        self.deadline = time.monotonic() + REQUEST_TIMEOUT
+        self.data = b""
+
+
+def _peer(conn: socket.socket) -> int | None:
+    """The pid of the client if it runs as this user, else None."""
+    pid, uid, _ = struct.unpack("3i", conn.getsockopt(*PEER_CREDENTIALS))
+    return pid if uid == os.getuid() else None
+
+
+def _request(pending: _Pending, token: str) -> dict | None:
+    """The client's valid request, or None (a wrong token, task or anything malformed)."""
+    try:
+        request = json.loads(pending.data)
+    except ValueError:
+        return None
+    if not isinstance(request, dict):
+        return None
+    if not secrets.compare_digest(str(request.get("token")), token):
+        return None
+    if request.get("entry") not in ENTRIES or not isinstance(request.get("argv"), list):
+        return None
+    return request
+
+
 def serve(socket_path: str) -> None:
     """The server's main loop: listen, preload, fork one child per valid request.
 
-    The token comes on stdin (never in the command line, which others can read).
+    The token comes on stdin (never in the command line, which others can read). Requests
+    are read without blocking, several at once, each within ``REQUEST_TIMEOUT`` seconds of
+    its connection; the server forks from this single thread only.
     """
     global _address
     _address = Address(socket_path, sys.stdin.readline().strip())
@@ -253,61 +291,114 @@ def serve(socket_path: str) -> None:
     listener.listen(64)
     for name in PRELOAD:
         importlib.import_module(name)
-    listener.settimeout(1.0)
+    listener.setblocking(False)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     parent = os.getppid()
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    pending: dict[int, _Pending] = {}
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
     try:
         while os.getppid() == parent:
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            try:
-                conn.settimeout(REQUEST_TIMEOUT)
-                owner, uid, _ = struct.unpack("3i", conn.getsockopt(*PEER_CREDENTIALS))
-                if uid != os.getuid():
-                    raise ValueError("another user")
-                request = json.loads(_read_line(conn) or b"{}")
-                if not secrets.compare_digest(str(request.get("token")), _address.token):
-                    raise ValueError("wrong token")
-                if request.get("entry") not in ENTRIES:
-                    raise ValueError("unknown task")
-            except (OSError, ValueError):
-                conn.close()
-                continue
-            if os.fork() == 0:
-                listener.close()
-                _run_task(conn, request, owner)
-            conn.close()
+            now = time.monotonic()
+            wait = min([1.0, *(p.deadline - now for p in pending.values())])
+            for key, _ in selector.select(max(wait, 0)):
+                if key.fileobj is listener:
+                    _accept(listener, selector, pending)
+                else:
+                    _receive(key.fileobj, selector, pending, listener)
+            now = time.monotonic()
+            for fd, late in [(fd, p) for fd, p in pending.items() if p.deadline <= now]:
+                _drop(fd, late, selector, pending)
     finally:
         listener.close()
         with contextlib.suppress(OSError):
             os.unlink(socket_path)
 
 
+def _accept(listener, selector, pending: dict[int, _Pending]) -> None:
+    try:
+        conn, _ = listener.accept()
+    except (BlockingIOError, InterruptedError):
+        return
+    try:
+        owner = _peer(conn)
+    except OSError:
+        owner = None
+    if owner is None or len(pending) >= MAX_PENDING:
+        conn.close()
+        return
+    conn.setblocking(False)
+    pending[conn.fileno()] = _Pending(conn, owner)
+    selector.register(conn, selectors.EVENT_READ)
+
+
+def _drop(fd: int, item: _Pending, selector, pending: dict[int, _Pending]) -> None:
+    selector.unregister(item.conn)
+    del pending[fd]
+    item.conn.close()
+
+
+def _receive(conn, selector, pending: dict[int, _Pending], listener) -> None:
+    item = pending[conn.fileno()]
+    try:
+        chunk = conn.recv(65536)
+    except (BlockingIOError, InterruptedError):
+        return
+    except OSError:
+        chunk = b""
+    item.data += chunk
+    if not chunk or len(item.data) > MAX_REQUEST_BYTES:
+        _drop(conn.fileno(), item, selector, pending)
+        return
+    if not item.data.endswith(b"\n"):
+        return
+    request = _request(item, _address.token)
+    selector.unregister(conn)
+    del pending[conn.fileno()]
+    if request is None:
+        conn.close()
+        return
+    if os.fork() == 0:
+        listener.close()
+        selector.close()
+        for other in pending.values():
+            other.conn.close()
+        conn.setblocking(True)
+        _run_task(conn, request, item.owner)
+    conn.close()
+
+
 def _run_task(conn: socket.socket, request: dict, owner: int) -> None:
     """In the forked child: run one task with its own session and output files; never returns.
 
-    The task ends, with its process tree, when ``owner`` (the process that asked) is gone.
+    A task that handles student data (the graders) is confined first, while this process
+    still has its single thread. The task ends, with its process tree, when ``owner`` (the
+    process that asked) is gone.
     """
     code = 1
     try:
-        end_with(owner)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.setsid()
         os.chdir(request["cwd"])
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
         for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
             target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.dup2(target, fd)
             os.close(target)
-        conn.settimeout(None)
         conn.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
-        module, function = ENTRIES[request["entry"]]
-        code = getattr(importlib.import_module(module), function)(list(request["argv"])) or 0
+        module_name, prepare, function = ENTRIES[request["entry"]]
+        module = importlib.import_module(module_name)
+        argv = list(request["argv"])
+        if prepare:
+            argv = getattr(module, prepare)(argv)
+        end_with(owner)
+        code = getattr(module, function)(argv) or 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:

@@ -93,10 +93,18 @@ class Course:
         path = self.grader_path(self.check_lesson(lesson))
         if not path.is_file():
             raise CourseError(f"no grader for {lesson}: {path} is missing")
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "HANDIN" for t in node.targets
-            ):
-                return ast.literal_eval(node.value)
-        raise CourseError(f"{path} defines no HANDIN mapping")
+        spec = grader_constant(path, "HANDIN")
+        if spec is None:
+            raise CourseError(f"{path} defines no HANDIN mapping")
+        return spec
+
+
+def grader_constant(path: Path, name: str):
+    """The literal value a grader file assigns to ``name`` (read without importing it), or None."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    return None

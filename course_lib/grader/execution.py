@@ -5,7 +5,13 @@ Limits: a per-cell timeout (the cell is interrupted and marked, the rest still r
 a whole-notebook time limit, and a memory cap enforced outside the kernel. If the
 kernel dies (crash, ``os._exit``, memory), the cell that killed it is marked, a fresh
 kernel replays the cells before it and execution goes on after it, so one bad cell
-costs only what depends on it. Finally one appended cell exports the hand-in.
+costs only what depends on it. Finally one appended cell exports the hand-in, which the
+grader takes over (:func:`course_lib.grader.handin.take_over`) once the kernel is gone.
+
+Before any student code runs, the kernel is asked which ``course_lib`` it imports: a kernel
+that cannot import the one this process runs is a fault of the kit (:attr:`Status.ERROR`),
+never a student's zero. Every cell's outputs are cleaned and capped as soon as it has run
+(:mod:`course_lib.grader.sanitize`), so nothing unsafe or oversized is ever kept.
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from course_lib.grader import sandbox
-from course_lib.grader.handin import export_cell_source
+from course_lib.grader import confine, sandbox, sanitize
+from course_lib.grader.handin import export_cell_source, take_over
 from course_lib.grader.processes import kill_tree
 from course_lib.grader.report import Status
 from course_lib.grader.settings import Limits
@@ -53,6 +59,8 @@ class ExecutionOutcome:
     first_error: str | None = None
     incidents: list[str] = field(default_factory=list)
     handed_in: bool = False
+    landlock_abi: int = 0
+    """The Landlock ABI the kernel was confined with (0: no Landlock on this system)."""
     events: list[tuple[Status, str, bool]] = field(default_factory=list)
     """Everything that went wrong: ``(status, reason, whether the kernel had to be stopped)``."""
 
@@ -85,10 +93,6 @@ class ExecutionOutcome:
         }
 
 
-def keras_home() -> Path:
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
-
-
 class _Kernel:
     """One confined kernel: its private folder, kernelspec, config and status file."""
 
@@ -99,16 +103,18 @@ class _Kernel:
         spec_dir.mkdir(parents=True, exist_ok=True)
         config_file = private / "sandbox.json"
         env = {
+            **confine.base_env(),
             **limits.thread_env(),
             "HOME": str(workdir),
             "TMPDIR": str(workdir / ".tmp"),
             "MPLCONFIGDIR": str(workdir / ".config" / "matplotlib"),
             "IPYTHONDIR": str(workdir / ".ipython"),
-            "KERAS_HOME": str(keras_home()),
+            "KERAS_HOME": str(confine.keras_home()),
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "PYTHONHASHSEED": "0",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "CUDA_VISIBLE_DEVICES": "",
+            "JOBLIB_MULTIPROCESSING": "0",  # no probe of /dev/shm, which is not allowed
             "COURSE_GRADING": "1",
         }
         (workdir / ".tmp").mkdir(parents=True, exist_ok=True)
@@ -118,11 +124,11 @@ class _Kernel:
             workdir=str(workdir),
             memory_mb=limits.memory_mb,
             read_only=[
-                *sandbox.python_read_only_paths(),
-                str(keras_home()),
+                *confine.python_read_only_paths(),
+                str(confine.keras_home()),
                 str(self.connection_file),
             ],
-            read_write=[str(workdir), str(handin_dir), "/dev"],
+            read_write=[str(workdir), str(handin_dir)],
             env=env,
         ).write(config_file)
         (spec_dir / "kernel.json").write_text(
@@ -130,6 +136,7 @@ class _Kernel:
                 {
                     "argv": [
                         os.environ.get("COURSE_KERNEL_PYTHON", _python()),
+                        "-P",  # never import from the launch folder
                         "-m",
                         "course_lib.grader.sandbox",
                         "--config",
@@ -137,6 +144,7 @@ class _Kernel:
                         "-f",
                         "{connection_file}",
                     ],
+                    "env": {"PYTHONPATH": confine.python_path()},
                     "display_name": "Python 3 (graded)",
                     "language": "python",
                 }
@@ -224,13 +232,25 @@ def _responds(client: NotebookClient) -> bool:
     return client.wait_for_reply(msg_id) is not None
 
 
-def _cap_outputs(cell, max_chars: int) -> None:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream" and len(output.get("text", "")) > max_chars:
-            cut = len(output["text"]) - max_chars
-            output["text"] = (
-                output["text"][:max_chars] + f"\n… [{cut:,} more characters not kept]\n"
-            )
+def _course_lib_problem(client: NotebookClient) -> str | None:
+    """Why this kernel cannot import the ``course_lib`` this process runs (None if it can)."""
+    expected = str(confine.course_lib_dir() / "__init__.py")
+    msg_id = client.kc.execute(
+        "",
+        silent=True,
+        store_history=False,
+        user_expressions={"path": "__import__('course_lib').__file__"},
+    )
+    client.timeout = 60
+    reply = client.wait_for_reply(msg_id)
+    found = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("path") or {}
+    if found.get("status") != "ok":
+        error = f"{found.get('ename', 'no answer')}: {found.get('evalue', '')}".strip(": ")
+        return f"the grading kernel cannot import course_lib ({error[:200]})"
+    path = str(found.get("data", {}).get("text/plain", "")).strip("'\"")
+    if path != expected:
+        return f"the grading kernel imports course_lib from {path}, not from {expected}"
+    return None
 
 
 def execute_notebook(
@@ -242,25 +262,27 @@ def execute_notebook(
     lesson_files: list[Path] = (),
     lesson_dir: Path | None = None,
 ) -> ExecutionOutcome:
-    """Run ``notebook`` confined, then export the names in ``spec`` into ``handin_dir``."""
+    """Run ``notebook`` confined, then collect the names in ``spec`` into ``handin_dir``."""
     notebook = copy.deepcopy(notebook)
-    handin_dir = Path(handin_dir)
-    handin_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="course-run-") as tmp:
         private = Path(tmp) / "private"
         workdir = Path(tmp) / "work"
-        private.mkdir()
-        workdir.mkdir()
+        kernel_handin = Path(tmp) / "handin"
+        for folder in (private, workdir, kernel_handin):
+            folder.mkdir()
         for path in lesson_files:
             target = workdir / (path.relative_to(lesson_dir) if lesson_dir else path.name)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-        kernel = _Kernel(workdir, handin_dir, limits, private)
-        outcome = _Runner(notebook, kernel, limits, workdir, started).run(
-            export_cell_source(spec, handin_dir)
+        kernel = _Kernel(workdir, kernel_handin, limits, private)
+        outcome = _Runner(notebook, kernel, limits, private, started).run(
+            export_cell_source(spec, kernel_handin)
         )
-    outcome.handed_in = (handin_dir / "manifest.json").is_file()
+        # every process of the kernel is gone: nothing can change the hand-in any more
+        outcome.incidents += take_over(kernel_handin, Path(handin_dir), spec)
+    sanitize.clean_notebook(outcome.notebook, limits.max_output_chars)
+    outcome.handed_in = (Path(handin_dir) / "manifest.json").is_file()
     outcome.seconds = round(time.monotonic() - started, 2)
     return outcome
 
@@ -268,16 +290,17 @@ def execute_notebook(
 class _Runner:
     """Runs the cells, restarting the kernel past a cell that killed it."""
 
-    def __init__(self, notebook, kernel: _Kernel, limits: Limits, workdir: Path, started: float):
+    def __init__(self, notebook, kernel: _Kernel, limits: Limits, launch_dir: Path, started: float):
         self.notebook = notebook
         self.kernel = kernel
         self.limits = limits
-        self.workdir = workdir
+        self.launch_dir = launch_dir
         self.deadline = started + limits.notebook_timeout
         self.outcome = ExecutionOutcome(notebook=notebook)
         self.deadline_hit = False
         self.stuck = False
         self.timed_out = False
+        self.probed = False
         self.current: int | str | None = None
 
     def remaining(self) -> float:
@@ -330,7 +353,9 @@ class _Runner:
             startup_timeout=120,
             shutdown_kernel="immediate",
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
-            resources={"metadata": {"path": str(self.workdir)}},
+            # the launcher starts in a folder the student cannot write (the kernel then moves
+            # to its working folder): nothing planted there is ever imported outside the sandbox
+            resources={"metadata": {"path": str(self.launch_dir)}},
         )
         timer = threading.Timer(
             max(self.remaining(), 0.1), self._kill_for_deadline, args=(manager,)
@@ -344,6 +369,14 @@ class _Runner:
                 client.setup_kernel(stdout=log, stderr=log, cleanup_kc=True),
             ):
                 try:
+                    # before any student code: later kernels see what the student's cells left
+                    problem = None if self.probed else _course_lib_problem(client)
+                    self.probed = True
+                    if problem:
+                        self.outcome.incidents.append(problem)
+                        self.outcome.record(Status.ERROR, problem)
+                        self.outcome.stopped = self.outcome.stopped or problem
+                        return None
                     return self._run_cells(client, code_cells, skip, start_at, export_cell)
                 finally:
                     # Now, before nbclient kills the watcher, whose orphans would escape to init.
@@ -363,9 +396,9 @@ class _Runner:
         finally:
             timer.cancel()
             _shut_down(manager)
-            self.outcome.peak_mb = max(
-                self.outcome.peak_mb, int(self.kernel.status().get("peak_mb", 0))
-            )
+            status = self.kernel.status()
+            self.outcome.peak_mb = max(self.outcome.peak_mb, int(status.get("peak_mb", 0)))
+            self.outcome.landlock_abi = int(status.get("landlock_abi", self.outcome.landlock_abi))
 
     def _run_cells(self, client, code_cells, skip, start_at, export_cell):
         """Run the cells, then the export cell; None when all ran, else what ``_session`` says."""
@@ -378,7 +411,7 @@ class _Runner:
             client.timeout = int(max(1, min(self.limits.cell_timeout, self.remaining())))
             self.timed_out = False
             client.execute_cell(cell, index)
-            _cap_outputs(cell, self.limits.max_output_chars)
+            sanitize.clean_cell_outputs(cell, self.limits.max_output_chars)
             if self.deadline_hit:
                 self.outcome.record(Status.TIMED_OUT, self._deadline_reason())
                 return None
@@ -475,9 +508,10 @@ class _Runner:
                 if output.get("ename") == "NotImplementedError":
                     self.outcome.not_implemented = True
                 elif self.outcome.first_error is None:
+                    evalue = " / ".join(str(output.get("evalue")).splitlines())
                     self.outcome.first_error = (
                         f"the cell starting `{_first_line(cell)}` raised "
-                        f"{output.get('ename')}: {str(output.get('evalue'))[:160]}"
+                        f"{output.get('ename')}: {evalue[:160]}"
                     )
         if self.outcome.incidents and self.outcome.first_error is None:
             self.outcome.first_error = self.outcome.incidents[0]

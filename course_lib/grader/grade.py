@@ -12,7 +12,9 @@ The nbgrader path (:mod:`course_lib.grader.nbgrader_execute`) calls steps 3–4 
 
 from __future__ import annotations
 
+import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -133,10 +135,18 @@ def grade_notebook(
     """
     path = Path(path)
     try:
-        submitted = submission.read_submission(path)
+        submitted = submission.read_submission(path, limits)
         lesson = _lesson_for(course, submitted, path, lesson)
     except submission.UngradableError as exc:
         return _ungradable(course, lesson, str(exc))
+    try:
+        return _grade(course, lesson, submitted, limits, graded_copy, graders)
+    except Exception as exc:  # a bug or a broken installation: the kit's fault, not a grade
+        traceback.print_exc(file=sys.stderr)
+        return _kit_fault(course, lesson, f"the grader failed: {type(exc).__name__}: {exc}")
+
+
+def _grade(course, lesson, submitted, limits, graded_copy, graders) -> GradeReport:
     source = course.source_notebook(lesson)
     restored = submission.restore_cells(submitted, source)
     outcome, verdicts = judge(course, lesson, restored.notebook, limits, graders)
@@ -151,6 +161,7 @@ def grade_notebook(
         peak_mb=outcome.peak_mb,
         status=outcome.status,
         reason=outcome.status_reason,
+        landlock_abi=outcome.landlock_abi,
     )
     faults = [v.message for v in verdicts.values() if v.kit_fault]
     if faults and report.status is not Status.ERROR:
@@ -169,6 +180,13 @@ def grade_notebook(
                 message,
             )
         )
+    return report
+
+
+def _kit_fault(course: Course, lesson: str, reason: str) -> GradeReport:
+    report = GradeReport(lesson=lesson, status=Status.ERROR, reason=reason, incidents=[reason])
+    for test in course.tests(lesson):
+        report.tests.append(TestResult(test.id, 0.0, test.points, False, f"not graded: {reason}"))
     return report
 
 

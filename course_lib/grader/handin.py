@@ -3,9 +3,13 @@
 Grading never trusts the student's kernel. After the notebook has run, the grader appends
 one cell, built from :func:`export_namespace`, which writes the objects the lesson grades
 (models as ``.keras`` files, arrays as ``.npy``, plain answers as JSON) into a hand-in
-folder. The verdict is computed later, in a fresh process, by :class:`Handin`: it reloads
-every model with ``safe_mode`` on and recomputes everything itself. Whatever the kernel
-printed, stored or patched plays no part.
+folder. Once the kernel and everything it started are dead, :func:`take_over` copies the
+files the lesson asks for into a folder only the grader writes: regular files only, opened
+without following links, each within size; links, FIFOs, devices and anything else the kernel
+left there stay behind. The verdict is computed later, in a confined process, by
+:class:`Handin`: it checks every model's configuration against the lesson's allow-list
+(:mod:`course_lib.grader.modelcheck`), reloads it with ``safe_mode`` on and recomputes
+everything itself. Whatever the kernel printed, stored or patched plays no part.
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import re
 from pathlib import Path
 
 from course_lib.checks import CheckFailure, not_implemented
+from course_lib.grader.files import RefusedFile, copy_regular
+from course_lib.grader.modelcheck import Allowed, RefusedModel, check_saved_model
 
 MANIFEST = "manifest.json"
 MAX_FILE_BYTES = 256 * 1024 * 1024
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 
 def export_namespace(namespace: dict, spec: dict, out: str) -> None:
@@ -127,12 +135,47 @@ def export_cell_source(spec: dict, out: Path) -> str:
     )
 
 
+def handin_files(spec: dict) -> list[str]:
+    """The file names a hand-in of ``spec`` consists of (the manifest first)."""
+    names = [MANIFEST]
+    for name, kind in spec.items():
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"hand-in name {name!r} is not a Python identifier")
+        names.append(name + {"model": ".keras", "array": ".npy"}.get(str(kind), ".json"))
+    return names
+
+
+def take_over(kernel_dir: Path, handin_dir: Path, spec: dict) -> list[str]:
+    """Copy the hand-in the kernel wrote into ``handin_dir``, a folder of the grader's own.
+
+    Call it once the kernel's processes are gone. Only the files ``spec`` names are taken,
+    and only regular files within :data:`MAX_FILE_BYTES` (never through a link); returns a
+    note for each file left behind.
+    """
+    handin_dir = Path(handin_dir)
+    handin_dir.mkdir(parents=True, exist_ok=True)
+    notes = []
+    for name in handin_files(spec):
+        target = handin_dir / name
+        try:
+            copy_regular(Path(kernel_dir) / name, target, MAX_FILE_BYTES)
+        except FileNotFoundError:
+            continue
+        except RefusedFile as exc:
+            target.unlink(missing_ok=True)
+            notes.append(f"hand-in file left out: {exc}")
+    return notes
+
+
 class Handin:
     """The hand-in folder of one graded notebook, read by the graders (never trusted blindly)."""
 
-    def __init__(self, directory: Path, execution: dict | None = None) -> None:
+    def __init__(
+        self, directory: Path, execution: dict | None = None, allowed: Allowed | None = None
+    ) -> None:
         self.directory = Path(directory)
         self.execution = execution or {}
+        self.allowed = allowed or Allowed()
         self._models: dict[str, object] = {}
         try:
             manifest = json.loads((self.directory / MANIFEST).read_text(encoding="utf-8"))
@@ -211,6 +254,15 @@ class Handin:
         """The named Keras model, reloaded from its file with ``safe_mode`` on."""
         if name not in self._models:
             path = self._path(name, ".keras")
+            try:
+                check_saved_model(path, self.allowed)
+            except RefusedModel as exc:
+                raise CheckFailure(
+                    f"`{name}` could not be reloaded for grading",
+                    found=str(exc),
+                    hint="use only the Keras layers this lesson teaches "
+                    "(no Lambda layers, custom classes or functions)",
+                ) from None
             import keras
 
             try:

@@ -1,10 +1,11 @@
 """Linux Landlock: confine a process's file access and outgoing TCP, without privileges.
 
-Used by the grading kernel launcher so that student code can read only the Python
-installation and its own working folder, can write only its working folder, can open no
-TCP connection (ABI ≥ 4), and can neither signal nor reach through abstract Unix sockets
-any process outside its own sandbox, such as the grader (ABI ≥ 6). Landlock rules are
-inherited by children and cannot be lifted.
+Used by the grading kernel launcher and by the hidden graders' process
+(:mod:`course_lib.grader.confine`), so that they can read only the Python installation and what
+they are given, write only their own folders, open a few harmless devices and no others (no
+terminal), use no device ``ioctl`` (ABI ≥ 5), open no TCP connection (ABI ≥ 4), and neither
+signal nor reach through abstract Unix sockets any process outside their own sandbox (ABI ≥ 6).
+Landlock rules are inherited by children and cannot be lifted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _MAKE_BLOCK = 1 << 11
 _MAKE_SYM = 1 << 12
 _REFER = 1 << 13
 _TRUNCATE = 1 << 14
+_IOCTL_DEV = 1 << 15
 _CONNECT_TCP = 1 << 1
 _SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
 _SCOPE_SIGNAL = 1 << 1
@@ -53,6 +55,23 @@ WRITE = (
     | _MAKE_SYM
     | _TRUNCATE
 )
+
+
+_FILE_RIGHTS = _EXECUTE | _WRITE_FILE | _READ_FILE | _TRUNCATE | _IOCTL_DEV
+"""The rights a rule on a single file (not a folder) may grant."""
+
+DEVICE_READ = _READ_FILE
+DEVICE_READ_WRITE = _READ_FILE | _WRITE_FILE | _TRUNCATE
+"""What a confined process may do with a device it is given: read or write, never ``ioctl``."""
+
+PROTECTIONS = [
+    (1, "files: read and write only where allowed (Linux 5.13+)"),
+    (3, "truncating files only where writing is allowed (Linux 6.2+)"),
+    (4, "no outgoing TCP connections (Linux 6.7+)"),
+    (5, "no ioctl on devices: no typing into a terminal (Linux 6.10+)"),
+    (6, "no signals or abstract Unix sockets towards outside processes (Linux 6.12+)"),
+]
+"""What each Landlock ABI version adds to a confined grading process."""
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -83,19 +102,35 @@ def abi_version() -> int:
     return max(int(version), 0)
 
 
+def protections(abi: int) -> list[str]:
+    """In plain words, what a process confined with Landlock ABI ``abi`` cannot do."""
+    return [text for version, text in PROTECTIONS if abi >= version]
+
+
 def _handled(abi: int) -> int:
     fs = WRITE | _MAKE_CHAR | _MAKE_BLOCK
     if abi >= 2:
         fs |= _REFER
     if abi < 3:
         fs &= ~_TRUNCATE
+    if abi >= 5:
+        fs |= _IOCTL_DEV
     return fs
 
 
-def restrict(read_only: list[Path], read_write: list[Path], *, block_tcp: bool = True) -> int:
+def restrict(
+    read_only: list[Path],
+    read_write: list[Path],
+    *,
+    devices: dict[str, int] | None = None,
+    block_tcp: bool = True,
+) -> int:
     """Confine this process (and its future children). Returns the ABI used, 0 if unsupported.
 
-    Paths that do not exist are skipped. Must be called before exec'ing the confined program.
+    ``devices`` maps a device file to :data:`DEVICE_READ` or :data:`DEVICE_READ_WRITE`; no
+    other device can be opened. Paths that do not exist are skipped. Call it while the
+    process has a single thread (Landlock confines the calling thread and its future
+    children), before running anything untrusted.
     """
     abi = abi_version()
     if abi == 0:
@@ -115,6 +150,8 @@ def restrict(read_only: list[Path], read_write: list[Path], *, block_tcp: bool =
         for access, paths in ((READ, read_only), (WRITE | (_REFER if abi >= 2 else 0), read_write)):
             for path in paths:
                 _allow(libc, ruleset, Path(path), access & handled_fs)
+        for path, access in (devices or {}).items():
+            _allow(libc, ruleset, Path(path), access & handled_fs)
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
         if libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0) != 0:
@@ -131,7 +168,7 @@ def _allow(libc, ruleset: int, path: Path, access: int) -> None:
         return
     try:
         if not path.is_dir():  # files accept only file rights
-            access &= _EXECUTE | _WRITE_FILE | _READ_FILE | _TRUNCATE
+            access &= _FILE_RIGHTS
         rule = _PathBeneathAttr(access, fd)
         if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
             raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")

@@ -32,7 +32,15 @@ class GradedExecute(Execute):
         DEFAULT_LIMITS.verdict_timeout, help="Seconds the hidden graders may take on one hand-in."
     ).tag(config=True)
     max_output_chars = Integer(
-        DEFAULT_LIMITS.max_output_chars, help="Printed output kept per cell; the rest is cut."
+        DEFAULT_LIMITS.max_output_chars, help="Text output kept per cell; the rest is cut."
+    ).tag(config=True)
+    max_notebook_mb = Integer(
+        DEFAULT_LIMITS.max_notebook_mb,
+        help="`course grade`: submitted notebooks larger than this (MB) are not read.",
+    ).tag(config=True)
+    max_cells = Integer(
+        DEFAULT_LIMITS.max_cells,
+        help="`course grade`: submitted notebooks with more cells than this are not graded.",
     ).tag(config=True)
 
     def preprocess(self, nb, resources):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from course_lib.grader.terminal import json_text, printable
 
 
 class Status(StrEnum):
@@ -77,6 +78,8 @@ class GradeReport:
     status: Status = Status.GRADED
     reason: str | None = None
     """Why the status is not ``graded`` (None when it is)."""
+    landlock_abi: int | None = None
+    """The Landlock ABI the notebook's kernel was confined with (None: it did not run)."""
 
     @property
     def score(self) -> float:
@@ -102,7 +105,8 @@ class GradeReport:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.as_json(), ensure_ascii=False)
+        """``as_json()`` as one line of JSON, safe to print on a terminal."""
+        return json_text(self.as_json())
 
     def as_record(self) -> dict:
         """The report as a results file stores it (``as_json`` plus notes and measures)."""
@@ -113,6 +117,7 @@ class GradeReport:
             "incidents": list(self.incidents),
             "seconds": self.seconds,
             "peak_mb": self.peak_mb,
+            "landlock_abi": self.landlock_abi,
         }
 
     @classmethod
@@ -127,22 +132,28 @@ class GradeReport:
             peak_mb=int(record.get("peak_mb") or 0),
             status=status,
             reason=reason,
+            landlock_abi=record.get("landlock_abi"),
         )
 
     def render(self, title: str | None = None) -> str:
-        """The per-test table a person reads."""
-        lines = [title or f"{self.lesson or '?'}: {self.score:g} / {self.max_score:g} points"]
+        """The per-test table a person reads (every submission's text escaped for a terminal)."""
+        lines = [
+            printable(title or f"{self.lesson or '?'}: {self.score:g} / {self.max_score:g} points")
+        ]
         if self.ungradable:
-            lines.append(f"  NOT GRADED: {self.ungradable}")
+            lines.append(f"  NOT GRADED: {printable(self.ungradable)}")
         elif self.status is not Status.GRADED:
-            lines.append(f"  {self.status.upper()}: {self.reason}")
-        width = max((len(t.id) for t in self.tests), default=4)
+            lines.append(f"  {self.status.upper()}: {printable(self.reason)}")
+        ids = {test.id: printable(test.id) for test in self.tests}
+        width = max((len(i) for i in ids.values()), default=4)
         for test in self.tests:
             mark = "PASS" if test.passed else "FAIL"
             points = f"{test.points:g}/{test.max_points:g}"
-            first, *rest = test.message.splitlines() or [""]
-            lines.append(f"  {mark}  {test.id:<{width}}  {points}  {first}")
+            first, *rest = printable(test.message, multiline=True).split("\n")
+            lines.append(f"  {mark}  {ids[test.id]:<{width}}  {points}  {first}")
             lines.extend(f"  {'':4}  {'':<{width}}  {'':>{len(points)}}  {r}" for r in rest)
-        lines.extend(f"  TAMPERING: {note}" for note in self.tampering)
-        lines.extend(f"  NOTE: {note}" for note in self.incidents)
+        lines.extend(f"  TAMPERING: {printable(note)}" for note in self.tampering)
+        lines.extend(f"  NOTE: {printable(note)}" for note in self.incidents)
+        if self.landlock_abi is not None:
+            lines.append(f"  sandbox: Landlock ABI {self.landlock_abi}")
         return "\n".join(lines)

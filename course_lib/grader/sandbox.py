@@ -1,11 +1,13 @@
 """Launch a grading kernel confined from the outside.
 
-``python -m course_lib.grader.sandbox --config CONFIG -f CONNECTION_FILE`` is the command of the
-grading kernelspec. It forks: the child confines itself (Landlock: read-only Python
-installation, a private read-write working folder, no outgoing TCP; resource limits)
-and becomes an ordinary ipykernel; the parent stays outside, watches the child's memory
-and kills it past the cap, and records why the kernel ended in a status file that the
-kernel itself cannot write.
+``python -P -m course_lib.grader.sandbox --config CONFIG -f CONNECTION_FILE`` is the command of
+the grading kernelspec (``-P``: nothing is imported from the working folder, which the student
+writes to). It forks: the child starts a session of its own (no controlling terminal), takes
+its standard input from ``/dev/null``, confines itself for good (:func:`course_lib.grader.
+confine.apply`: an allow-listed environment, no capabilities, Landlock; resource limits) and
+becomes an ordinary ipykernel; the parent stays outside, passes interrupts on, watches the
+child's memory and kills it past the cap, and records why the kernel ended (and the Landlock
+ABI in effect) in a status file that the kernel itself cannot write.
 """
 
 from __future__ import annotations
@@ -16,18 +18,15 @@ import json
 import os
 import resource
 import signal
-import site
 import sys
-import sysconfig
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course_lib.grader import landlock
+from course_lib.grader import confine, landlock
 from course_lib.grader.processes import kill_tree, tree_rss
 
 POLL_SECONDS = 0.05
-_SYSTEM_READ_ONLY = ["/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/opt"]
 
 
 @dataclass
@@ -40,6 +39,7 @@ class SandboxConfig:
     read_only: list[str] = field(default_factory=list)
     read_write: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    """The kernel's whole environment (``JPY_*`` from jupyter_client is added)."""
     block_network: bool = True
 
     def write(self, path: Path) -> None:
@@ -48,14 +48,6 @@ class SandboxConfig:
     @classmethod
     def read(cls, path: Path) -> SandboxConfig:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def python_read_only_paths() -> list[str]:
-    """The folders a Python kernel needs to read: the interpreter, its packages, course_lib."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
-    paths.update(p for p in sysconfig.get_paths().values() if p)
-    paths.add(str(Path(__file__).resolve().parents[1]))  # course_lib itself, not the course
-    return sorted(paths) + _SYSTEM_READ_ONLY
 
 
 def _write_status(path: str, status: dict) -> None:
@@ -68,20 +60,35 @@ def _write_status(path: str, status: dict) -> None:
         pass
 
 
+def _no_terminal() -> None:
+    """Standard input from /dev/null, and no inherited terminal on the standard outputs."""
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    for fd in (1, 2):
+        if os.isatty(fd):
+            os.dup2(null, fd)
+    os.close(null)
+
+
 def _confine_and_exec(config: SandboxConfig, kernel_argv: list[str]) -> None:
-    """Child side: limits, Landlock, then exec ipykernel. Never returns."""
+    """Child side: own session, limits, confinement, then exec ipykernel. Never returns."""
     import ctypes
 
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the watcher
+    os.setsid()  # a session of its own: no controlling terminal, and it cannot get one
+    _no_terminal()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     one_gib = 1024**3
     resource.setrlimit(resource.RLIMIT_FSIZE, (one_gib, one_gib))
-    os.environ.update(config.env)
     os.chdir(config.workdir)
-    landlock.restrict(
-        [Path(p) for p in config.read_only],
-        [Path(p) for p in config.read_write],
-        block_tcp=config.block_network,
+    from_launcher = {key: value for key, value in os.environ.items() if key.startswith("JPY_")}
+    confine.apply(
+        confine.Confinement(
+            read_only=config.read_only,
+            read_write=config.read_write,
+            env={**from_launcher, **config.env},
+            block_network=config.block_network,
+        )
     )
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *kernel_argv])
 
@@ -114,8 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             os._exit(70)
 
-    # The kernel's process group gets SIGINT from jupyter_client; the watcher ignores it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    def forward_interrupt(signum, _frame):
+        # jupyter_client interrupts the watcher's process group; the kernel has its own session
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child, signal.SIGINT)
+
+    signal.signal(signal.SIGINT, forward_interrupt)
 
     def forward_term(signum, _frame):
         kill_tree(os.getpid(), include_root=False)
@@ -125,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     peak = 0
     started = time.monotonic()
     last_write = 0.0
-    status: dict = {"reason": "running", "peak_mb": 0}
+    abi = landlock.abi_version()  # the child confined itself with this version, or died
+    status: dict = {"reason": "running", "peak_mb": 0, "landlock_abi": abi}
     while True:
         pid, wait_status = os.waitpid(child, os.WNOHANG)
         if pid == child:
@@ -135,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 "code": code,
                 "peak_mb": round(peak / 2**20),
                 "seconds": round(time.monotonic() - started, 2),
+                "landlock_abi": abi,
             }
             _write_status(config.status_file, status)
             _kill_leftovers()
@@ -147,12 +160,17 @@ def main(argv: list[str] | None = None) -> int:
             _kill_leftovers()
             _write_status(
                 config.status_file,
-                {"reason": "memory", "peak_mb": round(peak / 2**20), "limit_mb": config.memory_mb},
+                {
+                    "reason": "memory",
+                    "peak_mb": round(peak / 2**20),
+                    "limit_mb": config.memory_mb,
+                    "landlock_abi": abi,
+                },
             )
             return 1
         now = time.monotonic()
         if now - last_write > 1.0:
-            status = {"reason": "running", "peak_mb": round(peak / 2**20)}
+            status = {"reason": "running", "peak_mb": round(peak / 2**20), "landlock_abi": abi}
             _write_status(config.status_file, status)
             last_write = now
         time.sleep(POLL_SECONDS)

@@ -28,7 +28,11 @@ class Limits:
     verdict_timeout: int = 600
     """Seconds the hidden graders may take on one hand-in."""
     max_output_chars: int = 100_000
-    """Printed output kept per cell; the rest is cut (the grade never depends on it)."""
+    """Text output kept per cell (printed, displayed or raised); the rest is cut."""
+    max_notebook_mb: int = 20
+    """Submitted notebooks larger than this are not read, let alone graded."""
+    max_cells: int = 2_000
+    """Submitted notebooks with more cells than this are not graded (lessons have ~30)."""
     threads: int = 0
     """CPU threads for TensorFlow in the kernel and the graders; 0 = all cores."""
     workers: int = 0
@@ -37,6 +41,10 @@ class Limits:
     def with_overrides(self, **changes) -> Limits:
         """A copy with the given fields changed (None values ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def max_notebook_bytes(self) -> int:
+        return self.max_notebook_mb * 2**20
 
     def thread_env(self) -> dict[str, str]:
         """Environment that pins TensorFlow/OpenMP to ``threads`` CPU threads."""
@@ -59,6 +67,8 @@ CONFIG_KEYS = {
     "memory_mb": ("GradedExecute", "memory_mb"),
     "verdict_timeout": ("GradedExecute", "verdict_timeout"),
     "max_output_chars": ("GradedExecute", "max_output_chars"),
+    "max_notebook_mb": ("GradedExecute", "max_notebook_mb"),
+    "max_cells": ("GradedExecute", "max_cells"),
     "workers": ("ClassGrading", "workers"),
 }
 

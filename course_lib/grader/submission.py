@@ -1,11 +1,13 @@
 """Reading submitted notebooks safely and restoring the instructor's cells in them.
 
-A submission is untrusted: it may be empty, not UTF-8, not JSON, not nbformat 4, or
-edited where it should not be. :func:`read_submission` turns every such case into an
-:class:`UngradableError` with a plain reason. :func:`restore_cells` rebuilds the
-notebook to grade from the instructor's source: read-only and grade cells come from the
-source (whatever the student did to them), answer cells and the student's own extra
-cells from the submission, and every liberty taken is reported in plain words.
+A submission is untrusted: it may be a symbolic link, a FIFO, huge, empty, not UTF-8, not
+JSON, nested without end, made of 200,000 cells, not nbformat 4, or edited where it should
+not be. :func:`read_submission` checks the file before reading it in full and turns every
+such case into an :class:`UngradableError` with a plain reason. :func:`restore_cells`
+rebuilds the notebook to grade from the instructor's source: read-only and grade cells come
+from the source (whatever the student did to them), answer cells and the student's own
+extra code cells from the submission (the student's own markdown and raw cells are kept as
+plain text, never rendered), and every liberty taken is reported in plain words.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.grader import sanitize
 from course_lib.grader.cells import (
     cell_ids,
     grade_id,
@@ -26,55 +29,115 @@ from course_lib.grader.cells import (
     source_text,
     without_hidden_tests,
 )
+from course_lib.grader.files import RefusedFile, read_regular
+from course_lib.grader.settings import DEFAULT_LIMITS, Limits
 
-MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+"""How deeply a notebook's cells and metadata may nest (outputs aside, which are dropped)."""
 
 
 class UngradableError(Exception):
     """The file cannot be graded at all; the message says why, in plain words."""
 
 
-def read_submission(path: Path) -> nbformat.NotebookNode:
-    """The notebook at ``path``, or :class:`UngradableError` saying what is wrong with it."""
+def read_submission(path: Path, limits: Limits = DEFAULT_LIMITS) -> nbformat.NotebookNode:
+    """The notebook at ``path``, or :class:`UngradableError` saying what is wrong with it.
+
+    The file is checked before it is read in full: a regular file (never through a symbolic
+    link, a FIFO or a device) of at most ``limits.max_notebook_mb``.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UngradableError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    if size == 0:
-        raise UngradableError(f"{path.name} is an empty file, not a notebook")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise UngradableError(
-            f"{path.name} is {size / 2**20:.0f} MB; notebooks over "
-            f"{MAX_NOTEBOOK_BYTES / 2**20:.0f} MB are not graded (clear the outputs and resubmit)"
+        raw = read_regular(path, limits.max_notebook_bytes)
+    except FileNotFoundError:
+        raise UngradableError(f"cannot read {path.name}: there is no such file") from None
+    except RefusedFile as exc:
+        raise UngradableError(_refused(exc, limits)) from None
+    return parse_submission(raw, path.name, limits)
+
+
+def _refused(exc: RefusedFile, limits: Limits) -> str:
+    reason = str(exc)
+    if "MB limit" in reason:
+        return f"{reason}: notebooks are graded up to {limits.max_notebook_mb} MB " + (
+            "(clear the outputs and resubmit)"
         )
-    raw = path.read_bytes()
+    return f"{reason}: only a notebook file itself can be graded"
+
+
+def _depth(value) -> int:
+    """How deeply lists and dicts nest in ``value`` (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_submission(
+    raw: bytes, name: str, limits: Limits = DEFAULT_LIMITS
+) -> nbformat.NotebookNode:
+    """The notebook in ``raw`` (the bytes of file ``name``), or :class:`UngradableError`.
+
+    The student's own outputs are dropped: grading runs every cell again.
+    """
+    if not raw:
+        raise UngradableError(f"{name} is an empty file, not a notebook")
+    if len(raw) > limits.max_notebook_bytes:
+        raise UngradableError(
+            f"{name} is {len(raw) / 2**20:.0f} MB; notebooks are graded up to "
+            f"{limits.max_notebook_mb} MB (clear the outputs and resubmit)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UngradableError(
-            f"{path.name} is not UTF-8 text (byte {exc.start}); it is not a saved Jupyter notebook"
+            f"{name} is not UTF-8 text (byte {exc.start}); it is not a saved Jupyter notebook"
         ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UngradableError(
-            f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "the file is damaged or not a notebook"
         ) from None
+    except RecursionError:
+        raise UngradableError(
+            f"{name} is JSON nested too deeply to be a notebook; the file is damaged"
+        ) from None
+    del text, raw
     if not isinstance(data, dict) or not ("cells" in data or "nbformat" in data):
-        raise UngradableError(f"{path.name} is JSON but not a Jupyter notebook (no cells)")
+        raise UngradableError(f"{name} is JSON but not a Jupyter notebook (no cells)")
     if data.get("nbformat") != 4:
         raise UngradableError(
-            f"{path.name} is in notebook format {data.get('nbformat')!r}; only format 4 "
+            f"{name} is in notebook format {data.get('nbformat')!r}; only format 4 "
             "(any current Jupyter) can be graded: open and save it in Jupyter"
         )
+    cells = data.get("cells")
+    if isinstance(cells, list) and len(cells) > limits.max_cells:
+        raise UngradableError(
+            f"{name} has {len(cells):,} cells; notebooks are graded up to "
+            f"{limits.max_cells:,} cells (this lesson has a few dozen)"
+        )
+    for cell in cells if isinstance(cells, list) else []:
+        if isinstance(cell, dict) and "outputs" in cell:
+            cell["outputs"] = []
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise UngradableError(
+            f"{name} nests its cells or metadata more than {MAX_JSON_DEPTH} levels deep; "
+            "the file is damaged or not a notebook"
+        )
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        notebook = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(notebook)
-    except (nbformat.ValidationError, ValueError, TypeError, KeyError) as exc:
+    except (nbformat.ValidationError, ValueError, TypeError, KeyError, RecursionError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UngradableError(f"{path.name} is not a valid notebook: {message[:200]}") from None
+        raise UngradableError(f"{name} is not a valid notebook: {message[:200]}") from None
     return notebook
 
 
@@ -133,7 +196,11 @@ def restore_cells(submitted: nbformat.NotebookNode, source: nbformat.NotebookNod
             anchor = gid
             attached.setdefault(gid, [])
             continue
+        if cell.get("cell_type") != "code":  # the student's own text: shown, never rendered
+            attached.setdefault(anchor, []).append(sanitize.plain_text_cell(cell))
+            continue
         extra = copy.deepcopy(cell)
+        extra.outputs = []
         if gid or nbgrader_meta(cell):
             result.note(f"cell `{gid or '?'}` is not part of this lesson; it ran as ordinary code")
             extra.metadata.pop("nbgrader", None)

@@ -1,9 +1,14 @@
-"""Run a lesson's hidden graders on a hand-in, in a fresh process outside the student's kernel.
+"""Run a lesson's hidden graders on a hand-in, in a confined process outside the student's kernel.
 
 The graders are plain pytest tests (``autograder/test_<lesson>.py``); this module runs
 them with :mod:`course_lib.grader.verdict_plugin`, which hands them the ``handin`` fixture and
-writes one result per test. A grader process that crashes, hangs or runs out of memory
-fails the tests it did not finish, with a message saying so.
+writes one result per test. The graders load what the student saved, so their process is
+confined before pytest starts (:func:`confine`, the same rules for a cold interpreter and a
+warm server's fork): it reads the Python installation, ``course_lib``, the grader files, the
+Keras datasets and the hand-in, writes only its private output folder, has no network, no
+capabilities and an environment of its own. A grader process that crashes, hangs or runs
+out of memory fails the tests it did not finish, with a message saying so; one that could
+not run at all is a fault of the kit (:attr:`TestVerdict.kit_fault`).
 """
 
 from __future__ import annotations
@@ -16,13 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_lib.grader import confine
+from course_lib.grader.course import grader_constant
 from course_lib.grader.processes import Finished, run_watched
 from course_lib.grader.settings import Limits
 
 GRADER_MEMORY_MB = 8192
+SANDBOX_OPTION = "--sandbox"
 
 GraderRunner = Callable[[list[str], Path, Limits], Finished | None]
-"""Runs pytest with these arguments in that private folder, watched like a fresh process.
+"""Runs the graders' process with these arguments (:func:`main`'s) in that private folder.
 
 Returns how it ended, or None when it cannot take the run (the caller then starts a cold
 process). The classroom's warm server provides one (:func:`course_lib.classroom.warm.
@@ -41,9 +49,8 @@ class TestVerdict:
 
 
 def grader_env(limits: Limits) -> dict[str, str]:
-    """A small, explicit environment for the grader process."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "KERAS_HOME", "VIRTUAL_ENV", "PYTHONPATH")
-    env = {key: os.environ[key] for key in keep if key in os.environ}
+    """The environment of a grader process: nothing of the instructor's but the Keras cache."""
+    env = {**confine.base_env(), "KERAS_HOME": str(confine.keras_home())}
     env.update(limits.thread_env())
     env.update(
         {
@@ -52,12 +59,60 @@ def grader_env(limits: Limits) -> dict[str, str]:
             "CUDA_VISIBLE_DEVICES": "",
             "MPLBACKEND": "Agg",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "JOBLIB_MULTIPROCESSING": "0",  # no probe of /dev/shm, which is not allowed
             # the graders need only course_lib.grader.verdict_plugin (given with -p): skip the scan
             # of installed plugins (xdist, anyio...), 0.3 s per hand-in
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
     )
     return env
+
+
+def _confinement(
+    grader_file: Path, handin_dir: Path, private: Path, out: Path, limits: Limits
+) -> confine.Confinement:
+    home = out / "home"
+    return confine.Confinement(
+        read_only=[
+            *confine.python_read_only_paths(),
+            str(grader_file.parent),
+            str(confine.keras_home()),
+            str(handin_dir),
+            str(private),
+        ],
+        read_write=[str(out)],
+        env={
+            **grader_env(limits),
+            "HOME": str(home),
+            "TMPDIR": str(out / "tmp"),
+            "MPLCONFIGDIR": str(home / ".matplotlib"),
+        },
+    )
+
+
+def confine_graders(argv: list[str]) -> list[str]:
+    """Confine this process as ``--sandbox FILE`` says; return the pytest arguments after it.
+
+    Runs first in a graders' process (cold or a warm fork), while it has a single thread.
+    """
+    if len(argv) < 2 or argv[0] != SANDBOX_OPTION:
+        raise SystemExit("the graders' process needs --sandbox FILE first")
+    config = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    confine.apply(confine.Confinement.from_dict(config["confinement"]))
+    os.chdir(config["cwd"])  # pytest collects from the common folder of this and the graders
+    return argv[2:]
+
+
+def run_graders(args: list[str]) -> int:
+    """pytest on the graders (already confined); its exit status."""
+    import pytest
+
+    return int(pytest.main(args))
+
+
+def main(argv: list[str]) -> int:
+    """A cold graders' process: ``python -P -m course_lib.grader.verdict --sandbox FILE ARGS``."""
+    return run_graders(confine_graders(argv))
 
 
 def run_verdict(
@@ -72,16 +127,31 @@ def run_verdict(
 
     ``runner`` starts the graders' process (default: a fresh interpreter).
     """
+    grader_file = Path(grader_file).resolve()
     with tempfile.TemporaryDirectory(prefix="course-verdict-") as tmp:
         private = Path(tmp)
+        out = private / "out"
+        for folder in (out / "home", out / "tmp"):
+            folder.mkdir(parents=True)
+        allowed = grader_constant(grader_file, "KERAS_ALLOWED") or {}
         (private / "execution.json").write_text(json.dumps(execution), encoding="utf-8")
+        (private / "allowed.json").write_text(json.dumps(allowed), encoding="utf-8")
         (private / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        out = private / "verdicts.json"
+        sandbox = _confinement(grader_file, Path(handin_dir).resolve(), private, out, limits)
+        (private / "sandbox.json").write_text(
+            json.dumps({"confinement": sandbox.as_dict(), "cwd": str(grader_file.parent)}),
+            encoding="utf-8",
+        )
+        verdicts_file = out / "verdicts.json"
         args = [
+            SANDBOX_OPTION,
+            str(private / "sandbox.json"),
             str(grader_file),
             "-c",
             str(private / "pytest.ini"),
             "--rootdir",
+            str(grader_file.parent),
+            "--confcutdir",  # collect and look for conftest.py nowhere above the graders
             str(grader_file.parent),
             "-p",
             "course_lib.grader.verdict_plugin",
@@ -93,19 +163,20 @@ def run_verdict(
             "ignore",
             f"--handin={handin_dir}",
             f"--execution={private / 'execution.json'}",
-            f"--verdict-out={out}",
+            f"--keras-allowed={private / 'allowed.json'}",
+            f"--verdict-out={verdicts_file}",
         ]
         finished = runner(args, private, limits) if runner else None
         if finished is None:
             finished = run_watched(
-                [sys.executable, "-m", "pytest", *args],
+                [sys.executable, "-P", "-m", "course_lib.grader.verdict", *args],
                 timeout=limits.verdict_timeout,
                 memory_mb=GRADER_MEMORY_MB,
                 env=grader_env(limits),
                 cwd=str(private),
             )
         try:
-            raw = json.loads(out.read_text(encoding="utf-8"))
+            raw = json.loads(verdicts_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raw = {}
     verdicts = {
@@ -123,3 +194,7 @@ def run_verdict(
         if test_id not in verdicts:
             verdicts[test_id] = TestVerdict(False, f"could not be graded: {problem}", kit_fault)
     return verdicts
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -14,6 +14,7 @@ import pytest
 
 from course_lib.checks import CheckFailure
 from course_lib.grader.handin import Handin
+from course_lib.grader.modelcheck import Allowed
 
 _results: dict[str, dict] = {}
 
@@ -22,6 +23,7 @@ def pytest_addoption(parser) -> None:
     group = parser.getgroup("course verdict")
     group.addoption("--handin", help="hand-in folder written by the graded notebook")
     group.addoption("--execution", help="JSON file: how the notebook's execution went")
+    group.addoption("--keras-allowed", help="JSON file: the lesson's KERAS_ALLOWED, if any")
     group.addoption("--verdict-out", help="where to write the verdicts (JSON)")
 
 
@@ -35,7 +37,9 @@ def handin(pytestconfig) -> Handin:
     execution = (
         json.loads(Path(execution_file).read_text(encoding="utf-8")) if execution_file else {}
     )
-    return Handin(Path(folder), execution)
+    allowed_file = pytestconfig.getoption("--keras-allowed")
+    declared = json.loads(Path(allowed_file).read_text(encoding="utf-8")) if allowed_file else {}
+    return Handin(Path(folder), execution, Allowed.for_lesson(declared))
 
 
 def _test_id(item) -> str:

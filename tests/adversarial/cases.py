@@ -2,7 +2,8 @@
 
 Per case: the lesson, the file, the grading limits, every test that must FAIL with the
 exact first line of its message (every other test must pass with full points), and where
-relevant the prefix of the ``ungradable`` reason and substrings of the tampering notes.
+relevant the prefix of the ``ungradable`` reason, substrings of the tampering notes, the
+status, and text the graded notebook must (or must never) contain.
 A lying or tampering notebook must score exactly what the same honest (wrong) work would.
 :func:`iter_cases` yields them all, for ``course grade`` and the batch path alike.
 """
@@ -33,6 +34,12 @@ NOT_IMPLEMENTED = {
 
 TOO_HIGH = "test mean absolute error: too high"
 WRONG_ACTIVATION = "output layer: wrong activation"
+SECRET = "hunter2-instructor-secret"
+"""Set in the grading process's environment (``COURSE_TEST_SECRET``) by the tests."""
+SCRIPT_MARKERS = ("onerror", "onload", "<script", "<iframe", "srcdoc", "javascript", "eval(atob")
+"""What an output or cell that runs a script in a browser needs: no graded notebook may give a
+viewer any of these to render (its rich outputs and its markdown outside plain-text blocks)."""
+NOT_RELOADED = "`model` could not be reloaded for grading"
 
 
 def _model_not_defined(reason: str) -> dict[str, str]:
@@ -53,6 +60,12 @@ class Case:
     ungradable: str | None = None
     tampering: tuple[str, ...] = ()
     options: dict = field(default_factory=lambda: dict(FAULT_LIMITS))
+    status: str = "graded"
+    """The status the grading ends with (``ungradable`` when ``ungradable`` is set)."""
+    shown: tuple[str, ...] = ()
+    """Text the graded notebook must show (what the attack itself printed)."""
+    never_shown: tuple[str, ...] = ()
+    """Text the graded notebook must never contain (the instructor's secrets, floods)."""
 
     @property
     def path(self) -> Path:
@@ -296,6 +309,84 @@ CASES = [
         "untouched answers but part C: takes n_params from a TCP server it starts itself, "
         "then from the internet; falls back to a wrong guess",
         failing=NOT_IMPLEMENTED | {"parameter_count": "`n_params`: wrong value"},
+    ),
+]
+
+
+CASES += [
+    # 8. Containment, part 2: the grader, the instructor's terminal, whoever views the results.
+    Case(
+        "lambda_writes_files",
+        "01_regression",
+        "the solution; after the export, the saved model is replaced by one whose Lambda layer "
+        "calls keras.visualization.plot_image_gallery(path=...) through a link planted in the "
+        "hand-in, pointing into autograder/",
+        failing={
+            "architecture": NOT_RELOADED,
+            "parameter_count": NOT_RELOADED,
+            "compile_settings": NOT_RELOADED,
+            "quality": NOT_RELOADED,
+        },
+    ),
+    Case(
+        "tty_injection",
+        "01_regression",
+        "untouched answers but part C: finds the grading command's terminal through /proc, "
+        "writes to it and types a shell command into it with TIOCSTI; tries /dev/tty, "
+        "/dev/console, /dev/ptmx and its own standard streams",
+        failing={k: v for k, v in NOT_IMPLEMENTED.items() if k != "parameter_count"},
+        shown=(
+            "cannot open /dev/tty",
+            "cannot open /dev/console",
+            "cannot open /dev/ptmx",
+            "cannot type into fd 0",
+            "own session: True",
+        ),
+        never_shown=("typed into", "opened /dev"),
+    ),
+    Case(
+        "terminal_escapes",
+        "01_regression",
+        "the solution, but part B raises an error whose message erases lines and prints a fake "
+        "PASS, and part C (escape codes in its first line) crashes the kernel",
+        failing={
+            test: f"`{name}` is not defined: the cell starting `raise ValueError("
+            '"\\x1b[2K\\x1b[1A\\x1b[2K\\r  PASS  architectur` raised ValueError: '
+            "\x1b[2K\x1b[1A\x1b[2K /   PASS  architecture      2/2  passed\x1b[0m"
+            for test, name in [
+                ("architecture", "model"),
+                ("parameter_count", "n_params"),
+                ("compile_settings", "model"),
+                ("quality", "model"),
+            ]
+        },
+        status="crashed",
+    ),
+    Case(
+        "environment_and_display_flood",
+        "01_regression",
+        "untouched answers but part C: prints the kernel's environment, then displays 20 MB as "
+        "HTML, 20 MB as text and JSON, and 20 MB as the cell's result",
+        failing=NOT_IMPLEMENTED | {"parameter_count": "`n_params`: wrong value"},
+        shown=("environment:", "more characters not kept"),
+        never_shown=(SECRET, "x" * 200_000),
+    ),
+    Case(
+        "planted_course_lib",
+        "01_regression",
+        "untouched answers but part C: leaves a course_lib/grader/sandbox.py of its own in the "
+        "working folder (writing into autograder/ and /tmp when imported), then kills the "
+        "kernel so that a new one is started",
+        failing=NOT_IMPLEMENTED,
+        status="crashed",
+    ),
+    Case(
+        "outputs_that_run_scripts",
+        "01_regression",
+        "the solution (trained fast) whose outputs carry scripts: HTML with onerror, <script>, "
+        "SVG with onload, Javascript, markdown, a fake PNG, a widget, an iframe, image metadata; "
+        "plus a markdown cell and a raw cell of the student's own with scripts in them",
+        shown=("my own extra cell", "````text\\nMy notes <img", "````text\\n<script>"),
     ),
 ]
 
