@@ -119,10 +119,11 @@ def assert_graded_notebook(case: Case, notebook: dict) -> None:
         if isinstance(cell["source"], list):
             cell["source"] = "".join(cell["source"])
     text = json.dumps(notebook, ensure_ascii=False)
+    outputs = json.dumps([cell.get("outputs", []) for cell in notebook["cells"]])
     for expected in case.shown:
         assert expected in text, (case.name, expected)
     for unexpected in case.never_shown:
-        assert unexpected not in text, (case.name, unexpected[:40])
+        assert unexpected not in outputs, (case.name, unexpected[:40])
     rendered = viewer_html(notebook).lower()
     assert not [m for m in SCRIPT_MARKERS if m in rendered], case.name
     assert len(text) < 2_000_000, len(text)
@@ -269,3 +270,23 @@ def test_another_lessons_notebook_is_recognised(course):
     best, overlaps = submission.detect_lesson(release, course.cell_id_sets())
     assert best == "04_mnist_ann"
     assert overlaps["01_regression"] < 0.7
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("adv-kit-fault")
+def test_a_kernel_that_cannot_import_course_lib_is_a_fault_of_the_kit(monkeypatch, capsys):
+    """A broken installation (the sandbox hides course_lib): no grade, exit 1, the cause shown."""
+    from course_lib import cli
+    from course_lib.grader import confine
+
+    everything = confine.python_read_only_paths()
+    hidden = [path for path in everything if path != str(confine.course_lib_dir())]
+    monkeypatch.setattr(confine, "python_read_only_paths", lambda: hidden)
+    notebook = ROOT / "tests" / "canned" / BATCH_LESSON / "correct.ipynb"
+    argv = ["--course-dir", str(ROOT), "grade", str(notebook), "--lesson", BATCH_LESSON]
+    code = cli.main([*argv, "--cell-timeout", "60", "--timeout", "300"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "ERROR: the grading kernel cannot import course_lib (" in out
+    assert "FAIL  quality" in out and "PASS" not in out
+    assert "needs a look: a fault of the kit, not of the submission" in err

@@ -143,16 +143,17 @@ def attacked_class(tmp_path_factory):
 
 def test_every_student_gets_their_own_grade_and_nothing_gets_out(attacked_class):
     course, session, _, grader = attacked_class
-    assert session.returncode == 1, session.screen[-3000:]  # some need a look
-    _no_student_keystrokes(session.screen, session.typed)
-    screen = session.screen.decode("utf-8")
-    for student in [*GRADED, *REFUSED_IDS, *REFUSED_FILES]:
-        assert f"\n  {student} " in screen.replace("\r", ""), student  # escaped where needed
     results = ResultStore(course.root, LESSON).all()
+    summary = {s: (r.status, r.score, r.reason) for s, r in results.items()}
+    assert session.returncode == 1, (summary, session.screen[-3000:])  # some need a look
+    _no_student_keystrokes(session.screen, session.typed)
+    table = session.screen.decode("utf-8").replace("\r", "")
+    for student in [*GRADED, *REFUSED_IDS, *REFUSED_FILES]:
+        assert f"\n  {student} " in table, (student, summary)  # escaped where needed
     assert sorted(results) == sorted([*GRADED, *REFUSED_IDS, *REFUSED_FILES])
     for student, name in GRADED.items():
         case, result = CASES[name], results[student]
-        assert result.status == case.status, (student, result.reason)
+        assert result.status == case.status, (student, summary)
         tests = [t.as_json() for t in result.report.tests]
         assert_outcome(case, tests, result.score)
         notebook = ResultStore(course.root, LESSON).notebook(student)

@@ -48,11 +48,14 @@ def confined(folder, test_file) -> list[str]:
     sandbox = confine.Confinement(
         read_only=[*confine.python_read_only_paths(), str(folder)],
         read_write=[str(folder / "out")],
-        env=confine.base_env(),
+        env={**confine.base_env(), "TMPDIR": str(folder / "out"), "HOME": str(folder / "out")},
     )
     config = folder / "sandbox.json"
     config.write_text(json.dumps({"confinement": sandbox.as_dict(), "cwd": str(folder)}))
-    return ["--sandbox", str(config), str(test_file), "-p", "no:cacheprovider", "-q"]
+    return [
+        *("--sandbox", str(config), str(test_file), "-p", "no:cacheprovider", "-q"),
+        *("--rootdir", str(folder), "--confcutdir", str(folder)),
+    ]
 
 
 def run_tests(server, folder, *extra) -> int:
@@ -100,7 +103,6 @@ def test_a_task_ends_when_the_process_that_asked_for_it_ends(server, tmp_path):
     asker = textwrap.dedent(
         f"""
         from course_lib.classroom import warm
-from course_lib.grader import confine
         task = warm.spawn(warm.Address({server.address.socket_path!r}, {server.address.token!r}),
                           "verdict", {confined(tmp_path, tmp_path / "test_slow.py")!r},
                           cwd={str(tmp_path)!r})

@@ -78,7 +78,7 @@ class BatchResult:
 
     def render(self) -> str:
         """The per-student table and where the outputs went."""
-        shown = {s.student: names.display(s.student) for s in self.submissions}
+        shown = {s.student: printable(s.student) for s in self.submissions}
         width = max([len(name) for name in shown.values()] + [7])
         lines = [
             f"{self.lesson}: {len(self.submissions)} submission(s) in "

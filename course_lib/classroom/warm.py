@@ -60,7 +60,7 @@ ENTRIES = {
 }
 """task → (module, function that confines the fresh fork first or None, function to run)."""
 FORK_TIMEOUT = 60
-BIND_GRACE = 5
+BIND_GRACE = 30
 PEER_CREDENTIALS = (socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
 REQUEST_TIMEOUT = 5
 """Seconds a client has, from connecting, to send its whole request."""
@@ -285,6 +285,7 @@ def serve(socket_path: str) -> None:
     its connection; the server forks from this single thread only.
     """
     global _address
+    parent = os.getppid()  # before the imports: the starter may be gone by their end
     _address = Address(socket_path, sys.stdin.readline().strip())
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
@@ -294,7 +295,6 @@ def serve(socket_path: str) -> None:
     listener.setblocking(False)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    parent = os.getppid()
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     pending: dict[int, _Pending] = {}

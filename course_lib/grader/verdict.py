@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.grader import confine
-from course_lib.grader.course import grader_constant
 from course_lib.grader.processes import Finished, run_watched
 from course_lib.grader.settings import Limits
 
@@ -127,6 +126,8 @@ def run_verdict(
 
     ``runner`` starts the graders' process (default: a fresh interpreter).
     """
+    from course_lib.grader.course import grader_constant  # nbformat: not in the warm server's start
+
     grader_file = Path(grader_file).resolve()
     with tempfile.TemporaryDirectory(prefix="course-verdict-") as tmp:
         private = Path(tmp)

@@ -65,7 +65,7 @@ class Case:
     shown: tuple[str, ...] = ()
     """Text the graded notebook must show (what the attack itself printed)."""
     never_shown: tuple[str, ...] = ()
-    """Text the graded notebook must never contain (the instructor's secrets, floods)."""
+    """Text the graded notebook's outputs must never contain (the instructor's secrets)."""
 
     @property
     def path(self) -> Path:
