@@ -59,8 +59,9 @@ def test_json_for_a_terminal_parses_to_the_same_value():
     ("name", "problem"),
     [
         ("ada", None),
-        ("[a]*", None),
         ("$x^$", None),
+        ("[a]*", "which nbgrader reads as a pattern"),
+        ("who?", "which nbgrader reads as a pattern"),
         ("Zoë Ünal", None),
         ("caf\udce9", "not valid UTF-8"),
         ("esc\x1b[2Kname", "control or invisible characters"),

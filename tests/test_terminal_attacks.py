@@ -3,14 +3,15 @@
 ``course grade`` runs on a real pseudo-terminal (its controlling terminal), once for the
 notebook that tries to type into that terminal, once for a whole class with two workers. The
 class mixes honest work with the corpus's attacks on what surrounds the kernel: student ids
-made of glob characters, TeX, bytes that are not UTF-8, escape codes and 250 characters;
-a submission that is a link to the solution, a folder that is a link, a FIFO, 100 MB, 200,000
-cells, JSON nested 100,000 deep; a saved model that writes files from the graders, escape
-codes in messages, a notebook typing into the terminal. The course folder even has its own
-copy of ``course_lib/`` (and the command runs there): the honest student still gets 10/10,
-so the warm server, the kernel and the graders all used the command's own copy. Each student
-gets exactly their own grade, the gradebook equals the table, a rerun changes nothing, and
-the screen shows no escape code and no keystroke of a student's.
+made of glob characters (nbgrader would expand them over other students' folders), TeX,
+bytes that are not UTF-8, escape codes and 250 characters; a submission that is a link to
+the solution, a folder that is a link, a FIFO, 100 MB, 200,000 cells, JSON nested 100,000
+deep; a saved model that writes files from the graders, escape codes in messages, a notebook
+typing into the terminal. The course folder even has its own copy of ``course_lib/`` (and
+the command runs there): the honest student still gets 10/10, so the warm server, the kernel
+and the graders all used the command's own copy. Each student gets exactly their own grade,
+the gradebook equals the table, a rerun changes nothing, and the screen shows no escape code
+and no keystroke of a student's.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ NOT_UTF8 = b"caf\xe9"
 ESCAPED_ID = "esc\x1b[2Kname"
 LONG_ID = "x" * 250
 
-GRADED = {"ada": "shadowed_builtins", "[a]*": "lambda_writes_files", "$x^$": "terminal_escapes"}
+GRADED = {"ada": "shadowed_builtins", "lambda": "lambda_writes_files", "$x^$": "terminal_escapes"}
 GRADED |= {"tty": "tty_injection"}
 """Students whose notebook runs: student → corpus case (``ada`` is an honest 10/10)."""
 REFUSED_IDS = {
+    "[a]*": "the folder name contains *, ?, [ or ], which nbgrader reads as a pattern",
     "caf\\xe9": "the folder name is not valid UTF-8 text",
     "esc\\x1b[2Kname": "the folder name contains control or invisible characters",
     LONG_ID: "the folder name is 250 characters long",
@@ -123,7 +125,7 @@ def attacked_class(tmp_path_factory):
     )
     for student, case in GRADED.items():
         _submit(root, student, CASES[case].path.read_bytes())
-    for student in (NOT_UTF8, ESCAPED_ID):
+    for student in ("[a]*", NOT_UTF8, ESCAPED_ID):
         _submit(root, student, b"")
     _submit(root, LONG_ID, b"{}")
     _submit(root, "mallory", link=course.source_notebook_path(LESSON))
@@ -205,5 +207,5 @@ def test_a_rerun_changes_nothing_and_the_reports_work(attacked_class):
         assert done.returncode == 0, done.screen[-2000:]
     page = (course.root / "reports" / f"{LESSON}.html").read_text(encoding="utf-8")
     assert "$x^$" in page and "caf\\xe9" in page
-    feedback = course.root / "feedback" / "[a]*" / LESSON / f"{LESSON}.html"
+    feedback = course.root / "feedback" / "lambda" / LESSON / f"{LESSON}.html"
     assert "could not be reloaded for grading" in feedback.read_text(encoding="utf-8")

@@ -66,6 +66,7 @@ REQUEST_TIMEOUT = 5
 """Seconds a client has, from connecting, to send its whole request."""
 MAX_REQUEST_BYTES = 1 << 20
 MAX_PENDING = 64
+_PR_SET_PDEATHSIG = 1
 
 _address: Address | None = None
 """The server this process was forked from (set in the server, inherited by its tasks)."""
@@ -192,7 +193,10 @@ class WarmServer:
         self.folder = tempfile.mkdtemp(prefix="course-warm-")
         self.address = Address(os.path.join(self.folder, "socket"), secrets.token_hex(16))
         self.process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "course_lib.classroom.warm", self.address.socket_path],
+            [
+                *(sys.executable, "-P", "-m", "course_lib.classroom.warm"),
+                *(self.address.socket_path, str(os.getpid())),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -277,21 +281,39 @@ def _request(pending: _Pending, token: str) -> dict | None:
     return request
 
 
-def serve(socket_path: str) -> None:
+def _import_unless_orphaned(parent: int) -> None:
+    """Import :data:`PRELOAD`, ending at once if ``parent`` dies meanwhile (imports take seconds).
+
+    The kernel signals the server while it imports (``PR_SET_PDEATHSIG``); afterwards the
+    main loop watches the parent itself (the signal follows the thread that started the server,
+    which in a Dask worker may end before the process does).
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        sys.exit(0)
+    for name in PRELOAD:
+        importlib.import_module(name)
+    libc.prctl(_PR_SET_PDEATHSIG, 0)
+
+
+def serve(socket_path: str, parent: int) -> None:
     """The server's main loop: listen, preload, fork one child per valid request.
 
-    The token comes on stdin (never in the command line, which others can read). Requests
+    ``parent`` is the process that started the server: it ends when that one is gone (even
+    while it imports). The token comes on stdin (never in the command line, which others can
+    read). Requests
     are read without blocking, several at once, each within ``REQUEST_TIMEOUT`` seconds of
     its connection; the server forks from this single thread only.
     """
     global _address
-    parent = os.getppid()  # before the imports: the starter may be gone by their end
     _address = Address(socket_path, sys.stdin.readline().strip())
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)
-    for name in PRELOAD:
-        importlib.import_module(name)
+    _import_unless_orphaned(parent)
     listener.setblocking(False)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -417,4 +439,4 @@ if __name__ == "__main__":
         warm,  # the tasks look the address up in that module, not __main__
     )
 
-    warm.serve(sys.argv[1])
+    warm.serve(sys.argv[1], int(sys.argv[2]))

@@ -51,6 +51,21 @@ def python_path() -> str:
     return str(course_lib_dir().parent)
 
 
+def python_path_folder(folder: Path) -> Path:
+    """``folder``, holding only a link to this ``course_lib``: ``PYTHONPATH`` of a confined process.
+
+    A confined process may read ``course_lib`` but not the folder around it (the course, with
+    its graders), so Python could not look for ``course_lib`` there; in this folder, which it
+    may read, it finds exactly this copy and nothing else.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "course_lib"
+    if not link.is_symlink():
+        link.symlink_to(course_lib_dir(), target_is_directory=True)
+    return folder
+
+
 def keras_home() -> Path:
     """Where Keras keeps its datasets (read-only for confined processes)."""
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")

@@ -102,8 +102,10 @@ class _Kernel:
         spec_dir = private / "kernels" / KERNEL_NAME
         spec_dir.mkdir(parents=True, exist_ok=True)
         config_file = private / "sandbox.json"
+        python_path = confine.python_path_folder(private / "python")
         env = {
             **confine.base_env(),
+            "PYTHONPATH": str(python_path),
             **limits.thread_env(),
             "HOME": str(workdir),
             "TMPDIR": str(workdir / ".tmp"),
@@ -125,6 +127,7 @@ class _Kernel:
             memory_mb=limits.memory_mb,
             read_only=[
                 *confine.python_read_only_paths(),
+                str(python_path),
                 str(confine.keras_home()),
                 str(self.connection_file),
             ],
@@ -248,7 +251,7 @@ def _course_lib_problem(client: NotebookClient) -> str | None:
         error = f"{found.get('ename', 'no answer')}: {found.get('evalue', '')}".strip(": ")
         return f"the grading kernel cannot import course_lib ({error[:200]})"
     path = str(found.get("data", {}).get("text/plain", "")).strip("'\"")
-    if path != expected:
+    if os.path.realpath(path) != os.path.realpath(expected):
         return f"the grading kernel imports course_lib from {path}, not from {expected}"
     return None
 

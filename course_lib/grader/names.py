@@ -3,9 +3,11 @@
 A student id is the name of a folder in ``submitted/``, chosen by whoever made that folder.
 It becomes nbgrader's student id (a glob pattern and a database key for nbgrader), a file name
 in ``.course/results/`` and text on the instructor's terminal. :func:`id_problem` says why a
-name cannot be a student id (then that one submission is ungradable and the batch goes on);
+name cannot be a student id (then that one submission is ungradable and the batch goes on):
+not UTF-8, control characters, glob characters (nbgrader globs a student's folder path
+again, so ``[a]*`` would match other students' folders), too long for the gradebook...;
 :func:`file_stem` gives every name a unique, safe file name; :func:`nbgrader_pattern` is the
-glob nbgrader must be given so that it matches that folder and no other.
+glob nbgrader is given (escaped, so that it can match that folder and no other).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from course_lib.grader.terminal import printable
 
 MAX_ID_CHARS = 128
 """nbgrader's gradebook stores student ids in a 128-character column."""
+GLOB_CHARACTERS = "*?[]"
 
 _PLAIN_STEM = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,79}")
 _MAX_QUOTED_STEM = 200
@@ -36,6 +39,9 @@ def id_problem(name: str) -> str | None:
         return "the folder name contains control or invisible characters"
     if "\\" in name:
         return "the folder name contains a backslash"
+    if any(char in name for char in GLOB_CHARACTERS):
+        # nbgrader globs the folder it finds once more: such an id can never be recorded
+        return "the folder name contains *, ?, [ or ], which nbgrader reads as a pattern"
     if name != name.strip():
         return "the folder name begins or ends with a space (nbgrader would strip it)"
     if name.startswith("."):

@@ -71,6 +71,7 @@ def _confinement(
     grader_file: Path, handin_dir: Path, private: Path, out: Path, limits: Limits
 ) -> confine.Confinement:
     home = out / "home"
+    python_path = confine.python_path_folder(private / "python")
     return confine.Confinement(
         read_only=[
             *confine.python_read_only_paths(),
@@ -82,6 +83,7 @@ def _confinement(
         read_write=[str(out)],
         env={
             **grader_env(limits),
+            "PYTHONPATH": str(python_path),
             "HOME": str(home),
             "TMPDIR": str(out / "tmp"),
             "MPLCONFIGDIR": str(home / ".matplotlib"),

@@ -334,7 +334,7 @@ CASES += [
         "untouched answers but part C: finds the grading command's terminal through /proc, "
         "writes to it and types a shell command into it with TIOCSTI; tries /dev/tty, "
         "/dev/console, /dev/ptmx and its own standard streams",
-        failing={k: v for k, v in NOT_IMPLEMENTED.items() if k != "parameter_count"},
+        failing=NOT_IMPLEMENTED | {"parameter_count": NOT_IMPLEMENTED["architecture"]},
         shown=(
             "cannot open /dev/tty",
             "cannot open /dev/console",
@@ -386,7 +386,7 @@ CASES += [
         "the solution (trained fast) whose outputs carry scripts: HTML with onerror, <script>, "
         "SVG with onload, Javascript, markdown, a fake PNG, a widget, an iframe, image metadata; "
         "plus a markdown cell and a raw cell of the student's own with scripts in them",
-        shown=("my own extra cell", "````text\\nMy notes <img", "````text\\n<script>"),
+        shown=("my own extra cell", "```text\\nMy notes <img", "```text\\n<script>"),
     ),
 ]
 
