@@ -34,7 +34,7 @@ from .conftest import ROOT, copy_course
 from .terminal_session import run_on_terminal
 from .test_adversarial import FORGED_FILES, assert_graded_notebook, assert_outcome
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("terminal-attacks")]
 
 LESSON = "01_regression"
 CASES = {case.name: case for case in iter_cases(LESSON)}

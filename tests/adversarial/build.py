@@ -574,20 +574,20 @@ import base64
 from IPython.display import HTML, SVG, Javascript, Markdown, display
 
 attack = "eval(atob('{payload}'))"
-display(HTML(f'<img src="x" onerror="{{attack}}">'))
-display(HTML(f"<script>{{attack}}</script>"))
-display(SVG(f'<svg xmlns="http://www.w3.org/2000/svg" onload="{{attack}}"><circle r="4"/></svg>'))
+display(HTML(f'<img src="x" onerror="{attack}">'))
+display(HTML(f"<script>{attack}</script>"))
+display(SVG(f'<svg xmlns="http://www.w3.org/2000/svg" onload="{attack}"><circle r="4"/></svg>'))
 display(Javascript(attack))
-display(Markdown(f'**done** <img src="x" onerror="{{attack}}">'))
-display({{"image/png": f'x" onerror="{{attack}}'}}, raw=True)
-display({{"text/html": f'<iframe srcdoc="<script>parent.{{attack}}</script>"></iframe>',
-          "application/vnd.jupyter.widget-view+json": {{"model_id": "x", "version_major": 2}}}},
+display(Markdown(f'**done** <img src="x" onerror="{attack}">'))
+display({"image/png": f'x" onerror="{attack}'}, raw=True)
+display({"text/html": f'<iframe srcdoc="<script>parent.{attack}</script>"></iframe>',
+          "application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2}},
         raw=True)
 PNG_1PX = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
     "rkJggg=="
 )
-display({{"image/png": PNG_1PX}}, metadata={{"image/png": {{"width": f'1" onload="{{attack}}'}}}},
+display({"image/png": PNG_1PX}, metadata={"image/png": {"width": f'1" onload="{attack}'}},
         raw=True)
 """.replace("{payload}", base64.b64encode(XSS_PAYLOAD.encode()).decode())
 

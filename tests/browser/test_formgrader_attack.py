@@ -154,8 +154,9 @@ def _submission_id(course: Course) -> str:
         return gradebook.find_submission_notebook(LESSON, LESSON, STUDENT).id
 
 
-def _open(url: str, screenshot: Path):
-    """Open ``url`` in headless Chromium; what the page shows, and whether the script ran."""
+def _open(url: str, screenshot: Path, first: str | None = None):
+    """Open ``url`` in headless Chromium (after ``first``, as a user would); what the page
+    shows, and whether the script ran."""
     from playwright.sync_api import sync_playwright
 
     dialogs = []
@@ -164,6 +165,8 @@ def _open(url: str, screenshot: Path):
         try:
             page = browser.new_page()
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            if first:  # JupyterLab itself: the session and _xsrf cookies an instructor has
+                page.goto(first, wait_until="networkidle")
             page.goto(url, wait_until="networkidle")
             page.wait_for_timeout(3000)  # time for an injected script to run and call the API
             page.screenshot(path=str(screenshot), full_page=True)
@@ -177,8 +180,9 @@ def _open(url: str, screenshot: Path):
 def test_the_attackers_submission_runs_no_script_in_formgrader(_formgrader, tmp_path):
     course, jupyter = _formgrader
     kernels_before = jupyter.api("kernels")
-    url = f"{jupyter.url}/formgrader/submissions/{_submission_id(course)}/?token={jupyter.token}"
-    text, ran, dialogs = _open(url, tmp_path / "formgrader.png")
+    lab = f"{jupyter.url}/lab?token={jupyter.token}"
+    url = f"{jupyter.url}/formgrader/submissions/{_submission_id(course)}/"
+    text, ran, dialogs = _open(url, tmp_path / "formgrader.png", first=lab)
 
     assert "Submission 1 / 1" in text and "My notes" in text  # the page and the student's text
     assert ran == 0 and dialogs == []
