@@ -419,14 +419,14 @@ class _Runner:
                 self.outcome.record(Status.TIMED_OUT, self._deadline_reason())
                 return None
             if self.timed_out:
-                _mark_timed_out(cell, client.timeout)
+                limit = client.timeout
+                _mark_timed_out(cell, limit)
                 if not _responds(client):
                     self.stuck = True
                     return self._record_death(index)
                 self.outcome.record(
                     Status.TIMED_OUT,
-                    f"a cell was stopped: the cell ran longer than {client.timeout} s "
-                    "and was stopped",
+                    f"a cell was stopped: the cell ran longer than {limit} s and was stopped",
                     kernel_stopped=False,
                 )
         self.current = "export"

@@ -131,7 +131,9 @@ def add_cell_at_end(code: str) -> Callable:
     """A code cell of the student's own, with no nbgrader metadata."""
 
     def edit(notebook):
-        notebook.cells.append(nbformat.v4.new_code_cell(code.strip("\n")))
+        cell = nbformat.v4.new_code_cell(code.strip("\n"))
+        cell.id = f"student-code-{len(notebook.cells)}"  # a fixed id: the corpus builds the same
+        notebook.cells.append(cell)
         return notebook
 
     return edit
@@ -353,8 +355,9 @@ os.waitpid(middle, 0)
 print("daemon pid:", os.read(reader, 32).decode())
 
 def after_export(result):
-    if "export_namespace" in (result.info.raw_cell or ""):
-        SIGNAL.write_text(re.findall(r"'(/[^']+)'", result.info.raw_cell)[-1])
+    paths = re.findall(r"'(/[^']+)'", result.info.raw_cell or "")
+    if "export_namespace" in (result.info.raw_cell or "") and paths:
+        SIGNAL.write_text(paths[-1])
         time.sleep(0.5)
 
 get_ipython().events.register("post_run_cell", after_export)
@@ -431,9 +434,10 @@ from IPython import get_ipython
 TARGET = pathlib.Path(course_lib.__file__).resolve().parents[1] / "autograder" / "FORGED_BY_STUDENT"
 
 def plant(result):
-    if "export_namespace" not in (result.info.raw_cell or ""):
+    paths = re.findall(r"'(/[^']+)'", result.info.raw_cell or "")
+    if "export_namespace" not in (result.info.raw_cell or "") or not paths:
         return
-    handin = pathlib.Path(re.findall(r"'(/[^']+)'", result.info.raw_cell)[-1])
+    handin = pathlib.Path(paths[-1])
     link = handin / "gallery.png"
     link.symlink_to(TARGET)
     gallery = layers.Lambda(
@@ -605,8 +609,9 @@ def add_text_cells_at_end(markdown: str, raw: str) -> Callable:
     """A markdown cell and a raw cell of the student's own, with no nbgrader metadata."""
 
     def edit(notebook):
-        notebook.cells.append(nbformat.v4.new_markdown_cell(markdown))
-        notebook.cells.append(nbformat.v4.new_raw_cell(raw))
+        for cell in (nbformat.v4.new_markdown_cell(markdown), nbformat.v4.new_raw_cell(raw)):
+            cell.id = f"student-{cell.cell_type}-{len(notebook.cells)}"
+            notebook.cells.append(cell)
         return notebook
 
     return edit

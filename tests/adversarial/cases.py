@@ -173,6 +173,7 @@ CASES = [
             "compile_settings": "compile settings: the model was never compiled",
             "quality": TOO_HIGH,
         },
+        status="crashed",
     ),
     Case(
         "killed_at_export",
@@ -190,6 +191,7 @@ CASES = [
                 ("quality", "model"),
             ]
         },
+        status="crashed",
     ),
     Case(
         "kill_the_grader",
@@ -244,6 +246,7 @@ CASES = [
             "quality": TOO_HIGH,
         },
         options=FAULT_LIMITS | {"cell_timeout": 20},
+        status="timed out",
     ),
     Case(
         "memory_hog",
@@ -255,6 +258,7 @@ CASES = [
             "memory and was stopped",
             "quality": TOO_HIGH,
         },
+        status="memory",
     ),
     Case(
         "segfault",
@@ -265,6 +269,7 @@ CASES = [
             "n_features * 1 + 1` raised KernelDied: the kernel died (exit status -11)",
             "quality": TOO_HIGH,
         },
+        status="crashed",
     ),
     Case(
         "output_flood",
