@@ -31,6 +31,18 @@ VARIANTS = {
     "no_validation_split": {
         "part_e_answer": [("epochs = 100", "epochs = 1"), ("validation_split=0.2, ", "")],
     },
+    "test_set_validation_and_logits": {
+        "part_c_answer": [
+            (
+                'loss="sparse_categorical_crossentropy"',
+                "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+            )
+        ],
+        "part_e_answer": [
+            ("epochs = 100", "epochs = 3"),
+            ("validation_split=0.2,", "validation_data=(X_test_scaled, y_test),"),
+        ],
+    },
     # Valid variants: full marks.
     "functional_api": {
         "part_b_answer": [
@@ -50,6 +62,10 @@ VARIANTS = {
                 'outputs = layers.Dense(10, activation="softmax")(x)\n'
                 "model = keras.Model(inputs, outputs)",
             )
+        ],
+        "part_f_answer": [
+            ("model.save(model_path)", "keras.saving.save_model(model, model_path)"),
+            ("keras.models.load_model(model_path)", "keras.saving.load_model(model_path)"),
         ],
     },
     "two_hidden_layers_flat_input": {
@@ -110,6 +126,11 @@ EXPECTED = {
     },
     "no_validation_split": {
         "training": "training: no validation data",
+        "test_accuracy": "test accuracy: too low",
+    },
+    "test_set_validation_and_logits": {
+        "compile_settings": "compile settings: from_logits=True on a softmax output",
+        "training": "TO BE MEASURED",
         "test_accuracy": "test accuracy: too low",
     },
     "functional_api": {},

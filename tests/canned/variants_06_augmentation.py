@@ -6,7 +6,7 @@ Notebooks expected to fail train for 1 epoch (``TINY``) when that does not chang
 verdict, to keep the suite fast.
 """
 
-TINY = [("epochs = 60", "epochs = 1")]  # in part_b_answer
+TINY = [("epochs=epochs", "epochs=1"), ("epochs=epochs", "epochs=1")]  # in part_c_answer
 
 VARIANTS = {
     "correct": {},
@@ -19,11 +19,11 @@ VARIANTS = {
                 'layers.RandomFlip("horizontal"),\n        layers.RandomRotation(0.05),',
             )
         ],
-        "part_b_answer": TINY,
+        "part_c_answer": TINY,
     },
     "rotation_too_large": {
         "part_a_answer": [("layers.RandomRotation(0.05),", "layers.RandomRotation(0.5),")],
-        "part_b_answer": TINY,
+        "part_c_answer": TINY,
     },
     "augmented_once_outside_the_model": {
         "part_c_answer": [
@@ -36,10 +36,10 @@ VARIANTS = {
                 "model_augmented.fit(\n    X_small,",
                 "model_augmented.fit(\n    X_augmented,",
             ),
+            *TINY,
         ],
-        "part_b_answer": TINY,
     },
-    "far_too_few_epochs": {"part_b_answer": [("epochs = 60", "epochs = 2")]},
+    "far_too_few_epochs": {"part_c_answer": [("epochs=epochs", "epochs=2"), ("epochs=epochs", "epochs=2")]},
     # Valid variants: full marks.
     "rescaling_layer": {
         "prepare_answer": [
