@@ -220,7 +220,11 @@ def test_test_accuracy(handin):
         for name, raw in (("X_train_cnn", x_train), ("X_test_cnn", x_test)):
             with each:
                 training_checks.check_pixel_statistics(
-                    name, handin.value(name), raw, shape=(len(raw), 28, 28, 1)
+                    name,
+                    handin.value(name),
+                    raw,
+                    shape=(len(raw), 28, 28, 1),
+                    rescaled_in_model=_rescales(handin, ("model",)),
                 )
         with each:
             checks.check_at_least(
@@ -238,3 +242,11 @@ def test_test_accuracy(handin):
                 epochs=EPOCHS,
                 call="fit on all 60,000 training images",
             )
+
+
+def _rescales(handin, names) -> bool:
+    """Every named model starts by dividing the pixels by 255 itself (a Rescaling layer)."""
+    return all(
+        handin.has(name) and training_checks.has_layer(handin.model(name), "Rescaling")
+        for name in names
+    )

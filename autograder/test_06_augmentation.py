@@ -178,7 +178,11 @@ def test_comparison(handin, mnist):
         for name, raw in (("X_small", x_train[:N_SMALL]), ("X_test_cnn", x_test)):
             with each:
                 training_checks.check_pixel_statistics(
-                    name, handin.value(name), raw, shape=(len(raw), 28, 28, 1)
+                    name,
+                    handin.value(name),
+                    raw,
+                    shape=(len(raw), 28, 28, 1),
+                    rescaled_in_model=_rescales(handin, ("model_plain", "model_augmented")),
                 )
         for history in ("history_plain", "history_augmented"):
             with each:
@@ -190,3 +194,11 @@ def test_comparison(handin, mnist):
                     label=f"`{history}`",
                     call="fit(X_small, y_small, epochs=epochs, batch_size=batch_size)",
                 )
+
+
+def _rescales(handin, names) -> bool:
+    """Every named model starts by dividing the pixels by 255 itself (a Rescaling layer)."""
+    return all(
+        handin.has(name) and training_checks.has_layer(handin.model(name), "Rescaling")
+        for name in names
+    )

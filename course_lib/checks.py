@@ -67,7 +67,12 @@ class CheckFailure(AssertionError):
                 flat[flat.index(same)] = _absent_together(same, problem)
         if len(flat) == 1:
             return flat[0]
-        what = f"{len(flat)} problems: " + "; ".join(p.summary for p in flat)
+        counts: dict[str, int] = {}
+        for problem in flat:
+            counts[problem.summary] = counts.get(problem.summary, 0) + 1
+        what = f"{len(flat)} problems: " + "; ".join(
+            summary + (f" ({n} times)" if n > 1 else "") for summary, n in counts.items()
+        )
         return cls(what, problems=flat)
 
     def in_context(self, label: str) -> CheckFailure:

@@ -361,3 +361,12 @@ def test_input_declared_refuses_a_model_without_one():
             "model = keras.Sequential([layers.Dense(1)])", part="Part B", expected="keras.Input"
         )
     assert first_line(excinfo) == "input shape: missing"
+
+
+def test_the_same_problem_found_several_times_is_named_once_with_a_count():
+    with pytest.raises(CheckFailure) as excinfo, checks.gather() as each:
+        for _ in range(3):
+            with each:
+                raise CheckFailure("missing layer: MaxPooling2D")
+    assert first_line(excinfo) == "3 problems: missing layer: MaxPooling2D (3 times)"
+    assert len(excinfo.value.problems) == 3

@@ -87,7 +87,12 @@ def test_early_stopping_settings_are_exact_and_all_named():
 def test_pixel_statistics_tell_scaling_dtype_and_shape(tmp_path):
     raw = np.arange(2 * 28 * 28, dtype="uint8").reshape(2, 28, 28)
     good = (raw / 255.0).astype("float32").reshape(-1, 28, 28, 1)
-    cases = {"good": good, "unscaled": raw.astype("float32"), "float64": good.astype("float64")}
+    cases = {
+        "good": good,
+        "unscaled": raw.astype("float32"),
+        "float64": good.astype("float64"),
+        "raw4d": raw.astype("float32").reshape(-1, 28, 28, 1),
+    }
     export_namespace(cases, dict.fromkeys(cases, "array_stats"), str(tmp_path))
     handin = Handin(tmp_path)
 
@@ -98,3 +103,9 @@ def test_pixel_statistics_tell_scaling_dtype_and_shape(tmp_path):
     with pytest.raises(CheckFailure) as excinfo:
         check_pixel_statistics("X", handin.value("float64"), raw, shape=(2, 28, 28, 1))
     assert first_line(excinfo) == "`X`: wrong dtype"
+    # a model that starts with Rescaling(1 / 255) takes the raw pixel values
+    check_pixel_statistics(
+        "X", handin.value("raw4d"), raw, shape=(2, 28, 28, 1), rescaled_in_model=True
+    )
+    with pytest.raises(CheckFailure):
+        check_pixel_statistics("X", handin.value("raw4d"), raw, shape=(2, 28, 28, 1))

@@ -139,7 +139,7 @@ class LessonReport:
         for r in self.results:
             if r.outcome in ("killed", "unexpected", "failed"):
                 test, message = r.killers[0] if r.killers else ("?", "")
-                more = f" (+{len(r.killers) - 1} more)" if len(r.killers) > 1 else ""
+                more = f" (+{len(r.killers) - 1} more test(s))" if len(r.killers) > 1 else ""
                 verdict = f"{test}: {message}{more}"
                 if r.outcome != "killed":
                     verdict = f"{r.outcome.upper()}: {verdict} [{r.note}]"
@@ -654,7 +654,11 @@ def op_fit_arguments(tree: ast.Module, names: Names) -> Iterator[Site]:
     for index, node in _fit_calls(tree):
         if _keyword(node, "epochs") is not None:
             yield Site(index, _with_keyword("epochs", _const(1)), "fit(…, epochs=1)", "epochs1")
-        if _keyword(node, "batch_size") is not None:
+        batch = _keyword(node, "batch_size")
+        if batch is not None and not (
+            isinstance(batch.value, ast.Constant) and batch.value.value == 32
+        ):
+            # (leaving out batch_size=32, Keras's default, would change nothing)
             yield Site(
                 index, _with_keyword("batch_size", None), "fit without batch_size (32)", "batch"
             )

@@ -99,7 +99,8 @@ NOT_DEFINED_HISTORY = (
 EXPECTED = {
     "correct": {},
     "untouched": {
-        "preprocessing": "not implemented yet: `X_train_scaled` is not defined",
+        "preprocessing": "not implemented yet: `X_train_scaled` and `X_test_scaled` are not "
+        "defined",
         "architecture": "not implemented yet: `model` is not defined",
         "compile_settings": "not implemented yet: `model` is not defined",
         "callback_settings": "not implemented yet: `early_stopping` is not defined",
@@ -108,7 +109,8 @@ EXPECTED = {
         "saved_model": "not implemented yet: `model` is not defined",
     },
     "no_scaling": {
-        "preprocessing": "`X_train_scaled`: pixels not scaled to [0, 1]",
+        "preprocessing": "2 problems: `X_train_scaled`: pixels not scaled to [0, 1]; "
+        "`X_test_scaled`: pixels not scaled to [0, 1]",
         "test_accuracy": "test accuracy: too low",
     },
     "softmax_missing": {
@@ -125,12 +127,16 @@ EXPECTED = {
         "training": "training: the model does not have the best epoch's weights",
     },
     "no_validation_split": {
-        "training": "training: no validation data",
+        "training": "3 problems: training: epoch budget too small for early stopping; "
+        "training: no validation data; training: not the rows and batch size of the fit call "
+        "given",
         "test_accuracy": "test accuracy: too low",
     },
     "test_set_validation_and_logits": {
         "compile_settings": "compile settings: from_logits=True on a softmax output",
-        "training": "TO BE MEASURED",
+        "training": "4 problems: training: validation data is the test set; training: epoch "
+        "budget too small for early stopping; training: not the rows and batch size of the fit "
+        "call given; training: did not stop early",
         "test_accuracy": "test accuracy: too low",
     },
     "functional_api": {},
