@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
@@ -62,8 +63,6 @@ class Calibration:
         return [run.values[metric] for run in self.runs if metric in run.values]
 
     def record(self) -> dict:
-        import keras
-
         metrics = {}
         for metric, bound in self.bounds.items():
             values = self.values(metric)
@@ -84,12 +83,14 @@ class Calibration:
             "seeds": [run.seed for run in self.runs],
             "measured": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python "
-            f"{platform.python_version()}, Keras {keras.__version__}",
+            f"{platform.python_version()}, Keras {version('keras')}, "
+            f"TensorFlow {version('tensorflow-cpu')}",
             "notebook_seconds": {
                 "min": round(min(seconds), 1),
                 "median": round(statistics.median(seconds), 1),
                 "max": round(max(seconds), 1),
             },
+            "runs": [{"seed": run.seed, "seconds": run.seconds} for run in self.runs],
             "metrics": metrics,
         }
 
@@ -144,6 +145,7 @@ def bounds_of(course: Course, lesson: str) -> dict[str, calibration.Bound]:
 
 def _warm() -> None:
     """Worker start: import TensorFlow and Keras once, for every run this worker measures."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras  # noqa: F401
 
 

@@ -75,11 +75,10 @@ class Bound:
         return round(raw, decimals + 1)
 
     def describe(self) -> str:
-        amount = f"{self.margin:.0%} of the worst seed" if self.relative else f"{self.margin:g}"
+        """The margin in words, e.g. "10 % above the worst seed (room for …), on a 0.5 grid"."""
+        amount = f"{self.margin:.0%} of its value" if self.relative else f"{self.margin:.4g}"
         side = "below" if self.direction == "at_least" else "above"
-        return (
-            f"{amount} {side} the worst seed ({self.why}), rounded to a multiple of {self.step:g}"
-        )
+        return f"{amount} {side} the worst seed ({self.why}), on a grid of {self.step:g}"
 
 
 def record_path(grader_file: str | Path, lesson: str) -> Path:
