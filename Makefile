@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 WORKERS ?= 2
 
-.PHONY: demo test test-fast lint data release validate benchmark clean
+.PHONY: demo test test-fast lint data release validate check-graders calibrate benchmark clean
 
 $(BIN)/course: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ release: $(BIN)/course
 
 validate: $(BIN)/course data
 	$(BIN)/course validate
+
+# Mutation testing of every lesson's hidden graders (slow: every mutant is a graded notebook).
+check-graders: $(BIN)/course data
+	$(BIN)/course check-graders all --workers $(WORKERS)
+
+# Quality thresholds from the reference solutions over SEEDS seeds (slow; writes
+# autograder/calibration/<lesson>.json).
+SEEDS ?= 5
+calibrate: $(BIN)/course data
+	for lesson in $$(ls source); do $(BIN)/course calibrate $$lesson --seeds $(SEEDS) --workers $(WORKERS) || exit 1; done
 
 benchmark: $(BIN)/course data
 	$(BIN)/python benchmarks/grading_speed.py

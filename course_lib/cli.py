@@ -213,6 +213,69 @@ def cmd_validate(args) -> int:
     return 1 if failed else 0
 
 
+def _lessons(course, names: list[str]) -> list[str]:
+    return list(course.lessons) if names == ["all"] else [course.check_lesson(n) for n in names]
+
+
+def cmd_check_graders(args) -> int:
+    import time
+
+    from course_lib.admin import mutation
+
+    course = _course(args)
+    lessons = _lessons(course, args.lessons)
+    if args.list:
+        for lesson in lessons:
+            for mutant in mutation.catalogue(course, lesson):
+                print(f"{mutant.id}\t{mutant.description}")
+        return 0
+    started = time.monotonic()
+    limits = _limits(args, course)
+    reports = mutation.check_graders(
+        course,
+        lessons,
+        limits=limits,
+        workers=args.workers or limits.workers or 2,
+        only=args.only,
+        limit=None if args.all_mutants else -1,
+        progress=None if args.json else lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    wall = time.monotonic() - started
+    if args.json:
+        print(mutation.to_json(reports, wall))
+    else:
+        for report in reports:
+            print(report.render())
+        print(f"wall time: {wall:.0f} s")
+    return 0 if all(report.ok for report in reports) else 1
+
+
+def cmd_calibrate(args) -> int:
+    from course_lib.admin import calibrate
+
+    course = _course(args)
+    limits = _limits(args, course)
+    result = calibrate.calibrate(
+        course,
+        course.check_lesson(args.lesson),
+        list(range(args.first_seed, args.first_seed + args.seeds)),
+        limits=limits,
+        workers=args.workers or limits.workers or 2,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(result.render())
+    if result.failed:
+        print(
+            f"✘ {args.lesson}: the solution failed at some seeds: no record written",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.dry_run:
+        path = calibrate.write_record(course, result)
+        print(f"✔ thresholds written to {path.relative_to(course.root)}")
+    return 0
+
+
 def cmd_data_import(args) -> int:
     from course_lib.admin import datasets
 
@@ -304,6 +367,36 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("lessons", nargs="*", help="lesson ids (default: all)")
     _add_limits(validate)
     validate.set_defaults(func=cmd_validate)
+
+    check = sub.add_parser(
+        "check-graders",
+        help="mutation testing: grade realistic mistakes in the solution, list what survives",
+    )
+    check.add_argument("lessons", nargs="+", help="lesson ids, or 'all'")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--workers", type=int, help="mutants graded at once (default 2)")
+    check.add_argument(
+        "--only", action="append", help="grade only mutants whose id matches this glob"
+    )
+    check.add_argument(
+        "--all-mutants",
+        action="store_true",
+        help="grade the whole catalogue (default: max_mutants of autograder/mutants/LESSON.toml)",
+    )
+    check.add_argument("--list", action="store_true", help="list the catalogue, grade nothing")
+    _add_limits(check)
+    check.set_defaults(func=cmd_check_graders)
+
+    calib = sub.add_parser(
+        "calibrate", help="run the solution over seeds, write the graders' quality thresholds"
+    )
+    calib.add_argument("lesson")
+    calib.add_argument("--seeds", type=int, default=5, help="how many seeds (default 5)")
+    calib.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    calib.add_argument("--workers", type=int, help="runs at once (default 2)")
+    calib.add_argument("--dry-run", action="store_true", help="print the figures, write no record")
+    _add_limits(calib)
+    calib.set_defaults(func=cmd_calibrate)
 
     data_parser = sub.add_parser("data", help="offline datasets for Keras")
     data_sub = data_parser.add_subparsers(dest="data_command", required=True)

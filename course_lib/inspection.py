@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field, replace
 
@@ -91,6 +92,16 @@ class CompileSettings:
     optimizer: str | None
     metrics: tuple[str, ...]
     optimizer_config: dict
+    from_logits: bool = False
+    """The loss was told that the outputs are raw scores (a loss object's setting)."""
+
+    @property
+    def learning_rate(self) -> float | dict | None:
+        """The optimizer's learning rate: a number, or a schedule's ``{class_name, config}``."""
+        value = self.optimizer_config.get("learning_rate")
+        if isinstance(value, dict):
+            return {"class_name": value.get("class_name"), "config": value.get("config") or {}}
+        return float(value) if isinstance(value, int | float) else None
 
 
 def layer_records(model) -> list[LayerRecord]:
@@ -372,6 +383,26 @@ def normalise_loss(entry) -> str | None:
     return _LOSSES.get(key, _LOSSES.get(key.replace("_", ""), key))
 
 
+_LOSS_CLASSES = {
+    "binary_crossentropy": "BinaryCrossentropy",
+    "categorical_crossentropy": "CategoricalCrossentropy",
+    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+}
+
+
+def loss_class_name(loss: str | None) -> str:
+    """``"sparse_categorical_crossentropy"`` → ``"keras.losses.SparseCategoricalCrossentropy"``."""
+    return f"keras.losses.{_LOSS_CLASSES.get(loss or '', loss)}"
+
+
+def _from_logits(entry) -> bool:
+    """Whether a serialised loss (a class's ``{"config": {...}}``) sets ``from_logits``."""
+    if isinstance(entry, dict):
+        config = entry.get("config")
+        return isinstance(config, dict) and bool(config.get("from_logits", False))
+    return bool(getattr(entry, "from_logits", False))
+
+
 def normalise_optimizer(entry) -> str | None:
     """``"adam"``, ``"Adam"``, ``keras.optimizers.Adam(...)`` → ``"adam"``."""
     name = _name_of(entry)
@@ -401,4 +432,115 @@ def compile_settings(model) -> CompileSettings | None:
         optimizer=normalise_optimizer(optimizer),
         metrics=tuple(normalise_metric(m) for m in metrics if m is not None),
         optimizer_config=dict(optimizer_config),
+        from_logits=_from_logits(config.get("loss")),
     )
+
+
+# --- answer code ------------------------------------------------------------------------------
+
+
+def parse_answer(source: str):
+    """The answer cell's code as an ``ast`` tree; None when empty or not valid Python.
+
+    IPython lines (``%magic``, ``!shell``) are blanked first, so they do not hide the rest.
+    """
+    lines = [
+        "" if line.lstrip().startswith(("%", "!")) else line for line in str(source).splitlines()
+    ]
+    text = "\n".join(lines)
+    if not text.strip():
+        return None
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        return None
+
+
+def dotted_name(node) -> str:
+    """``keras.models.load_model`` for the expression ``keras.models.load_model``; "" otherwise."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(dotted_name(node.func) + "()")
+    else:
+        return ""
+    return ".".join(reversed(parts))
+
+
+def called_names(tree) -> list[str]:
+    """The dotted name of every call in ``tree``, in source order."""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    calls.sort(key=lambda node: (node.lineno, node.col_offset))
+    return [dotted_name(node.func) for node in calls]
+
+
+def attribute_names(tree) -> list[str]:
+    """Every attribute read in ``tree`` (``model.weights`` gives ``"weights"``)."""
+    return [node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)]
+
+
+def assigned_values(tree, name: str) -> list:
+    """Every expression assigned to ``name`` (``=``, ``+=``, annotated), in source order."""
+    values = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets = [t for target in node.targets for t in ast.walk(target)]
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            values.append(node.value)
+    values.sort(key=lambda node: (node.lineno, node.col_offset))
+    return values
+
+
+def uses_of(tree, names) -> list[str]:
+    """Every use of an attribute or function named in ``names``, as written (source order).
+
+    ``model.count_params()`` for a call, ``model.weights`` for an attribute read.
+    """
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            text = dotted_name(node) or f"….{node.attr}"
+        elif isinstance(node, ast.Name) and node.id in names:
+            text = node.id
+        else:
+            continue
+        found.append((node.lineno, node.col_offset, text + ("()" if id(node) in called else "")))
+    return [text for *_, text in sorted(found)]
+
+
+def functions_calling(tree, function: str) -> set[str]:
+    """Names of the functions defined in ``tree`` that call ``function`` (one level)."""
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any(call.split(".")[-1] == function for call in called_names(node))
+    }
+
+
+def computation_of(tree, name: str) -> list:
+    """The code that computes ``name`` in ``tree``: every value assigned to it, and what those
+    use that the same code defines (other variables' values, helper functions' bodies)."""
+    functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    found, seen, todo = [], {name}, [name]
+    while todo:
+        current = todo.pop()
+        for value in (
+            [functions[current]] if current in functions else assigned_values(tree, current)
+        ):
+            found.append(value)
+            for node in ast.walk(value):
+                used = node.id if isinstance(node, ast.Name) else None
+                if used and used not in seen and (used in functions or assigned_values(tree, used)):
+                    seen.add(used)
+                    todo.append(used)
+    return found

@@ -11,7 +11,7 @@ the grader's own raw MNIST images into whatever the model expects (``(28, 28)``,
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -84,6 +84,57 @@ def check_pixels_scaled(name: str, value, raw) -> np.ndarray:
             hint='add .astype("float32"): float64 doubles the memory for no gain',
         )
     return array
+
+
+def check_pixel_statistics(
+    name: str, stats, raw, *, shape: tuple[int, ...], rescaled_in_model: bool = False
+) -> None:
+    """A handed-in ``array_stats`` record describes ``raw`` / 255 as float32 of ``shape``.
+
+    For arrays too large to hand in whole: their shape, dtype, range and mean say whether
+    they were scaled and reshaped as asked. ``rescaled_in_model``: the model starts with a
+    ``Rescaling`` layer that divides by 255 itself, so the raw pixel values are right too.
+    """
+    __tracebackhide__ = True
+    if not isinstance(stats, dict) or "shape" not in stats:
+        raise CheckFailure(f"`{name}`: not an array", found=type(stats).__name__)
+    found_shape = tuple(stats.get("shape") or ())
+    with checks.gather() as each:
+        if found_shape != shape:
+            with each:
+                raise CheckFailure(
+                    f"`{name}`: wrong shape",
+                    expected=f"{shape}: .reshape(-1, 28, 28, 1) after scaling",
+                    found=str(found_shape),
+                )
+        low, high, mean = (_number(stats.get(k)) for k in ("min", "max", "mean"))
+        want = float(np.asarray(raw, dtype="float64").mean()) / 255.0
+        if rescaled_in_model and math.isclose(mean, want * 255, rel_tol=1e-3) and high <= 255:
+            want, high = mean, high / 255  # the model's Rescaling layer divides by 255
+        if not (low >= -1e-6 and high <= 1 + 1e-6):
+            with each:
+                raise CheckFailure(
+                    f"`{name}`: pixels not scaled to [0, 1]",
+                    expected="values from 0.0 to 1.0: the pixels divided by 255",
+                    found=f"values from {low:.3g} to {high:.3g}",
+                    hint="raw pixels run from 0 to 255: divide by 255.0",
+                )
+        elif not math.isclose(mean, want, rel_tol=1e-3):
+            with each:
+                raise CheckFailure(
+                    f"`{name}`: not the pixels divided by 255",
+                    expected=f"mean pixel value {want:.4f} (x / 255.0)",
+                    found=f"mean pixel value {mean:.4f}",
+                    hint="min-max scaling maps 0 → 0 and 255 → 1; do not standardise or clip",
+                )
+        if stats.get("dtype") != "float32":
+            with each:
+                raise CheckFailure(
+                    f"`{name}`: wrong dtype",
+                    expected="float32 (what Keras computes in)",
+                    found=str(stats.get("dtype")),
+                    hint='add .astype("float32")',
+                )
 
 
 def has_layer(model, kind: str) -> bool:
@@ -276,101 +327,270 @@ def check_early_stopping(
     config: dict,
     *,
     monitor: str = "val_loss",
-    patience: tuple[int, int] = (1, 10),
-    min_delta: tuple[float, float] = (0.0, 0.01),
+    patience: int | tuple[int, int] = (1, 10),
+    min_delta: float | tuple[float, float] = (0.0, 0.01),
 ) -> None:
-    """EarlyStopping settings: the monitored value, patience and min_delta ranges, restore."""
+    """EarlyStopping settings: monitor, patience and min_delta (a value or a range), restore.
+
+    Every wrong setting is named.
+    """
     __tracebackhide__ = True
-    if config.get("monitor") != monitor:
-        raise CheckFailure(
-            "EarlyStopping: wrong monitor",
-            expected=f'monitor="{monitor}"',
-            found=f'monitor="{config.get("monitor")}"',
-            hint="stop when the loss on the validation data stops improving: the training loss "
-            "keeps falling while the model starts to overfit",
+    with checks.gather() as each:
+        if config.get("monitor") != monitor:
+            with each:
+                raise CheckFailure(
+                    "EarlyStopping: wrong monitor",
+                    expected=f'monitor="{monitor}"',
+                    found=f'monitor="{config.get("monitor")}"',
+                    hint="stop when the loss on the validation data stops improving: the "
+                    "training loss keeps falling while the model starts to overfit",
+                )
+        wait = _number(config.get("patience"))
+        low, high = patience if isinstance(patience, tuple) else (patience, patience)
+        if not low <= wait <= high:
+            with each:
+                raise CheckFailure(
+                    "EarlyStopping: wrong patience"
+                    if low == high
+                    else "EarlyStopping: patience out of range",
+                    expected=f"patience={low}"
+                    if low == high
+                    else f"patience between {low} and {high} epochs",
+                    found=f"patience={checks.number(config.get('patience'))}",
+                    hint="patience is how many epochs without improvement to wait before stopping",
+                )
+        delta = abs(_number(config.get("min_delta")))
+        low, high = min_delta if isinstance(min_delta, tuple) else (min_delta, min_delta)
+        if not (low <= delta <= high or math.isclose(delta, low, rel_tol=1e-5)):
+            with each:
+                raise CheckFailure(
+                    "EarlyStopping: wrong min_delta"
+                    if low == high
+                    else "EarlyStopping: min_delta out of range",
+                    expected=f"min_delta={low:g}"
+                    if low == high
+                    else f"min_delta between {low:g} and {high:g}",
+                    found=f"min_delta={checks.number(config.get('min_delta'), 6)}",
+                    hint="min_delta is the smallest decrease of the validation loss that counts "
+                    "as an improvement",
+                )
+        if config.get("restore_best_weights") is not True:
+            with each:
+                raise CheckFailure(
+                    "EarlyStopping: best weights not restored",
+                    expected="restore_best_weights=True",
+                    found=f"restore_best_weights={config.get('restore_best_weights')}",
+                    hint="without it the model keeps the weights of the last epoch, `patience` "
+                    "epochs past the best one",
+                )
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """What a handed-in ``History`` says about the ``fit`` call that made it.
+
+    It is the student's own account (recorded in their kernel): graders use it to name a
+    mistake, and measure the model itself to judge it.
+    """
+
+    name: str
+    history: dict
+    params: dict
+    model: int | None = None
+    """Identity of the model ``fit`` trained (compare with the hand-in manifest)."""
+
+    @classmethod
+    def from_record(cls, name: str, record) -> FitRecord:
+        if not isinstance(record, dict):
+            return cls(name, {}, {})
+        history = record.get("history")
+        params = record.get("params")
+        return cls(
+            name,
+            history if isinstance(history, dict) else {},
+            params if isinstance(params, dict) else {},
+            record.get("model") if isinstance(record.get("model"), int) else None,
         )
-    wait = _number(config.get("patience"))
-    if not patience[0] <= wait <= patience[1]:
-        raise CheckFailure(
-            "EarlyStopping: patience out of range",
-            expected=f"patience between {patience[0]} and {patience[1]} epochs",
-            found=f"patience={config.get('patience')}",
-            hint="patience is how many epochs without improvement to wait before stopping",
-        )
-    delta = abs(_number(config.get("min_delta")))
-    if not min_delta[0] <= delta <= min_delta[1]:
-        raise CheckFailure(
-            "EarlyStopping: min_delta out of range",
-            expected=f"min_delta between {min_delta[0]:g} and {min_delta[1]:g}",
-            found=f"min_delta={config.get('min_delta')}",
-            hint="min_delta is the smallest decrease of the validation loss that counts as "
-            "an improvement",
-        )
-    if config.get("restore_best_weights") is not True:
-        raise CheckFailure(
-            "EarlyStopping: best weights not restored",
-            expected="restore_best_weights=True",
-            found=f"restore_best_weights={config.get('restore_best_weights')}",
-            hint="without it the model keeps the weights of the last epoch, `patience` epochs "
-            "past the best one",
-        )
+
+    def values(self, key: str) -> list[float]:
+        values = self.history.get(key)
+        return [_number(v) for v in values] if isinstance(values, list) else []
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.values("loss"))
+
+    @property
+    def epoch_budget(self) -> int | None:
+        value = _number(self.params.get("epochs"))
+        return int(value) if math.isfinite(value) else None
+
+    @property
+    def steps(self) -> int | None:
+        value = _number(self.params.get("steps"))
+        return int(value) if math.isfinite(value) else None
 
 
 def history_dict(record) -> tuple[dict, dict]:
     """``(history, params)`` from a handed-in history record."""
-    if not isinstance(record, dict):
-        return {}, {}
-    return record.get("history") or {}, record.get("params") or {}
+    fit = FitRecord.from_record("history", record)
+    return fit.history, fit.params
 
 
-def check_validation_split_used(history: dict) -> None:
+def check_fit(
+    fit: FitRecord,
+    *,
+    n_rows: int,
+    batch_size: int,
+    epochs: int | None = None,
+    min_epochs: int | None = None,
+    validation_split: float | None = None,
+    label: str = "training",
+    call: str = "the fit call given",
+) -> None:
+    """The History comes from a ``fit`` with these settings on ``n_rows`` training rows.
+
+    Its parameters give the epoch budget and the batches per epoch, which tell how many
+    rows were trained on in batches of what size; validation losses tell whether data
+    was held out. Every difference is named.
+    """
     __tracebackhide__ = True
-    if not history.get("val_loss"):
+    if not fit.history:
         raise CheckFailure(
-            "training: no validation data",
-            expected="fit(..., validation_split=0.2): val_loss recorded every epoch",
-            found="history keys: " + ", ".join(sorted(history)) if history else "an empty history",
-            hint="EarlyStopping watches val_loss; without validation data it has nothing to watch",
+            f"{label}: `{fit.name}` is not the History returned by fit",
+            expected=f"{fit.name} = model.fit(...) ({call})",
+            found="no recorded losses",
         )
+    train_rows = math.floor(n_rows * (1 - validation_split)) if validation_split else n_rows
+    with checks.gather() as each:
+        budget = fit.epoch_budget
+        if epochs is not None and budget != epochs:
+            with each:
+                raise CheckFailure(
+                    f"{label}: wrong number of epochs",
+                    expected=f"epochs={epochs} ({call})",
+                    found=f"epochs={budget}",
+                    hint="train for the epochs the task states: the grader's thresholds "
+                    "assume them",
+                )
+        if min_epochs is not None and (budget or 0) < min_epochs:
+            with each:
+                raise CheckFailure(
+                    f"{label}: epoch budget too small for early stopping",
+                    expected=f"epochs=<large> (at least {min_epochs}); EarlyStopping decides "
+                    "when to stop",
+                    found=f"epochs={budget}",
+                )
+        validated = bool(fit.values("val_loss"))
+        if validation_split and not validated:
+            with each:
+                raise CheckFailure(
+                    f"{label}: no validation data",
+                    expected=f"fit(..., validation_split={validation_split:g}): val_loss "
+                    "recorded every epoch",
+                    found="history keys: " + ", ".join(sorted(fit.history)),
+                    hint="the validation loss shows when the model starts to overfit; "
+                    "EarlyStopping watches it",
+                )
+        expected_steps = math.ceil(train_rows / batch_size)
+        if fit.steps is not None and fit.steps != expected_steps:
+            with each:
+                raise CheckFailure(
+                    f"{label}: not the rows and batch size of {call}",
+                    expected=f"{expected_steps} batches per epoch: {train_rows:,} rows "
+                    + (f"(validation_split={validation_split:g}) " if validation_split else "")
+                    + f"in batches of {batch_size}",
+                    found=_explain_steps(fit.steps, n_rows, train_rows, batch_size, validated),
+                    hint="keep the fit call's arguments as the task gives them",
+                )
 
 
-def check_stopped_early(history: dict, params: dict, config: dict, *, min_epochs: int = 20) -> None:
-    """Training was given a large epoch budget and the callback, not the budget, ended it."""
+def _explain_steps(steps: int, n_rows: int, train_rows: int, batch_size: int, validated) -> str:
+    """What a number of batches per epoch means for the rows trained on."""
+    found = f"{steps} batches per epoch"
+    if train_rows != n_rows and steps == math.ceil(n_rows / batch_size):
+        held_out = "validation data passed separately" if validated else "no validation split"
+        return f"{found}: all {n_rows:,} rows in batches of {batch_size} ({held_out})"
+    if steps == math.ceil(train_rows / 32) and batch_size != 32:
+        return f"{found}: {train_rows:,} rows in batches of 32 (Keras's default batch_size)"
+    return f"{found} (about {math.ceil(train_rows / max(steps, 1))} rows per batch)"
+
+
+def model_loss(model, x, y, *, batch_size: int = 1000) -> float:
+    """The model's own loss on ``(x, y)``, computed as ``fit`` computes ``val_loss``."""
+    try:
+        result = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+        return float(result["loss"])
+    except Exception:
+        return math.nan
+
+
+def closest_epoch(losses: list[float], value: float, *, tolerance: float = 1e-3) -> int | None:
+    """The epoch whose loss equals ``value`` (relative ``tolerance``), or None."""
+    if not losses or not math.isfinite(value):
+        return None
+    best = min(range(len(losses)), key=lambda i: abs(losses[i] - value))
+    return best if abs(losses[best] - value) <= tolerance * max(abs(value), 1e-6) else None
+
+
+def check_not_validated_on_test(fit: FitRecord, *, test_loss: float, held_out_loss: float) -> None:
+    """The validation losses are not the model's losses on the test split.
+
+    ``test_loss`` and ``held_out_loss``: the graded model's own loss (:func:`model_loss`) on
+    the grader's test split and on the rows ``validation_split`` holds out. The model keeps
+    the weights of one epoch, so its loss on the data fit validated on equals that epoch's
+    ``val_loss``: whichever split reproduces it is the validation data.
+    """
     __tracebackhide__ = True
-    ran = len(history.get("loss") or [])
-    budget = int(
-        _number(params.get("epochs")) if math.isfinite(_number(params.get("epochs"))) else 0
+    losses = fit.values("val_loss")
+    on_test = closest_epoch(losses, test_loss)
+    if on_test is None or closest_epoch(losses, held_out_loss) is not None:
+        return
+    raise CheckFailure(
+        "training: validation data is the test set",
+        expected="fit(..., validation_split=0.2): validation on the last 20 % of the training "
+        "images",
+        found=f"val_loss of epoch {on_test + 1} ({losses[on_test]:.4f}) is the model's loss on "
+        f"the test images ({test_loss:.4f})",
+        hint="early stopping picks the epoch with the best validation loss: validating on the "
+        "test set selects the model on the test set, and its test accuracy no longer measures "
+        "unseen data",
     )
-    if budget < min_epochs:
-        raise CheckFailure(
-            "training: epoch budget too small for early stopping",
-            expected=f"epochs=<large> (at least {min_epochs}); EarlyStopping decides when to stop",
-            found=f"epochs={budget}",
-        )
-    if ran >= budget or int(_number(config.get("stopped_epoch")) or 0) <= 0:
+
+
+def check_stopped_early(fit: FitRecord, config: dict) -> None:
+    """The callback, not the epoch budget, ended training."""
+    __tracebackhide__ = True
+    budget = fit.epoch_budget or 0
+    if fit.epochs_run >= budget or int(_number(config.get("stopped_epoch")) or 0) <= 0:
         raise CheckFailure(
             "training: did not stop early",
             expected="fit(..., callbacks=[early_stopping]) stopping before the epoch budget",
-            found=f"{ran} of {budget} epochs run",
+            found=f"{fit.epochs_run} of {budget} epochs run",
             hint="pass the callback in fit's callbacks list",
         )
 
 
-def check_best_weights_restored(
-    model_val_loss: float, history: dict, *, tolerance: float = 0.01
-) -> None:
+def check_best_weights_restored(model_val_loss: float, fit: FitRecord, config: dict) -> None:
     """The model's own validation loss is the best epoch's, not the last epoch's."""
     __tracebackhide__ = True
-    losses = [_number(v) for v in history.get("val_loss") or []]
-    best, last = min(losses), losses[-1]
-    if abs(model_val_loss - best) <= tolerance * max(best, 1e-3) or last - best <= 1e-4:
+    losses = fit.values("val_loss")
+    if not losses or not math.isfinite(model_val_loss):
+        return
+    best_epoch = int(_number(config.get("best_epoch")) or 0)
+    if not 0 <= best_epoch < len(losses):
+        best_epoch = min(range(len(losses)), key=losses.__getitem__)
+    best, last = losses[best_epoch], losses[-1]
+    # Recomputed losses equal fit's to float precision; the best and the last epoch differ
+    # by more after `patience` epochs without improvement.
+    if abs(model_val_loss - best) <= abs(model_val_loss - last) or abs(last - best) <= 0.01 * best:
         return
     raise CheckFailure(
         "training: the model does not have the best epoch's weights",
-        expected=f"validation loss {best:.4f} (the best epoch)",
-        found=f"validation loss {model_val_loss:.4f} (the last epoch had {last:.4f})",
-        hint="EarlyStopping(restore_best_weights=True) and the same validation_split=0.2 of the "
-        "scaled training images",
+        expected=f"validation loss {best:.4f} (epoch {best_epoch + 1}, the best one)",
+        found=f"validation loss {model_val_loss:.4f} (the last epoch ended at {last:.4f})",
+        hint="EarlyStopping(restore_best_weights=True) puts the best epoch's weights back when "
+        "training stops",
     )
 
 

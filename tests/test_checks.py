@@ -204,3 +204,169 @@ def test_inspection_normalises_names():
         "sparse_categorical_accuracy"
     )
     assert LayerRecord("MaxPool2D", pool_size=2) == LayerRecord("MaxPooling2D", pool_size=(2, 2))
+
+
+def test_gather_names_every_failure_and_keeps_a_single_one_as_it_is():
+    with pytest.raises(CheckFailure) as excinfo, checks.gather() as each:
+        with each:
+            checks.check_answer_int("a", 1, 2)
+        with each:
+            checks.check_answer_int("b", 3, 3)  # passes
+        with each:
+            checks.check_answer_int("c", 5, 6)
+    failure = excinfo.value
+    assert first_line(excinfo) == "2 problems: `a`: wrong value; `c`: wrong value"
+    assert [p.summary for p in failure.problems] == ["`a`: wrong value", "`c`: wrong value"]
+    assert "  1) `a`: wrong value" in str(failure) and "  2) `c`: wrong value" in str(failure)
+    with pytest.raises(CheckFailure) as excinfo, checks.gather() as each, each:
+        checks.check_answer_int("a", 1, 2)
+    assert first_line(excinfo) == "`a`: wrong value" and not excinfo.value.problems
+    with checks.gather() as each, each:
+        checks.check_answer_int("a", 2, 2)
+
+
+def test_about_labels_every_gathered_problem():
+    with pytest.raises(CheckFailure) as excinfo, checks.about("model"), checks.gather() as each:
+        with each:
+            checks.check_answer_int("a", 1, 2)
+        with each:
+            checks.check_answer_int("b", 1, 2)
+    assert first_line(excinfo) == "2 problems: model › `a`: wrong value; model › `b`: wrong value"
+
+
+def test_numbers_are_rounded_to_what_matters():
+    assert checks.number(0.029999999329447746, 6) == "0.03"
+    assert checks.number(0.9755999) == "0.9756"
+    assert checks.number(101770) == "101,770"
+    assert checks.number(True) == "True"
+
+
+def test_none_answer_says_print_instead_of_return():
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_answer_int("dense_params(100, 10)", None, 1010)
+    assert first_line(excinfo) == (
+        "`dense_params(100, 10)` returned None: did you `print` instead of `return`?"
+    )
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_answer_int("n_params", None, 11)
+    assert first_line(excinfo) == "`n_params` is None: did you `print` instead of `return`?"
+
+
+def test_check_compile_names_every_wrong_setting_and_rounds_the_learning_rate():
+    model = sequential(layers.Dense(1))
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(0.03), metrics=[])
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_compile(
+            model, loss="mse", optimizer="adam", metrics=["mae"], learning_rate=0.001
+        )
+    assert first_line(excinfo) == (
+        "3 problems: compile settings: wrong loss; compile settings: wrong learning rate; "
+        'compile settings: missing metric "mean_absolute_error"'
+    )
+    assert excinfo.value.problems[1].found == "learning_rate=0.03"
+
+
+def test_check_compile_refuses_from_logits_on_probabilities():
+    model = sequential(layers.Dense(3, activation="softmax"))
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), optimizer="adam"
+    )
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_compile(model, loss="sparse_categorical_crossentropy")
+    assert first_line(excinfo) == "compile settings: from_logits=True on a softmax output"
+    logits = sequential(layers.Dense(3))
+    logits.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    checks.check_compile(logits, loss="sparse_categorical_crossentropy")
+
+
+def test_check_learning_rate_schedule():
+    model = sequential(layers.Dense(1))
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.003, decay_steps=10, decay_rate=0.5)
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(schedule))
+    wanted = {"class_name": "ExponentialDecay", "initial_learning_rate": 0.003, "decay_rate": 0.5}
+    checks.check_compile(model, learning_rate=wanted)
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_compile(model, learning_rate=0.003)
+    assert excinfo.value.found.startswith("ExponentialDecay(initial_learning_rate=0.003")
+    model.compile(loss="mse", optimizer="adam")
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_compile(model, learning_rate=wanted)
+    assert excinfo.value.found == "learning_rate=0.001"
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("n_params = model.count_params()", "model.count_params()"),
+        ("n_params = sum(w.size for w in model.weights)", "model.weights"),
+        ("n_params = len(model.get_weights()[0]) + 1", "model.get_weights()"),
+        ("total = model.count_params()\nn_params = total", "model.count_params()"),
+        ("def count(m):\n    return m.count_params()\nn_params = count(model)", "m.count_params()"),
+    ],
+)
+def test_counted_by_hand_finds_every_keras_spelling(source, found):
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_counted_by_hand("n_params", source, part="Part C", hint="by hand")
+    assert first_line(excinfo) == "`n_params`: counted by Keras, not by hand"
+    assert excinfo.value.found == f"{found} in the Part C answer"
+
+
+def test_counted_by_hand_accepts_arithmetic_and_unreadable_cells():
+    checks.check_counted_by_hand("n", "n = n_features * 1 + 1\nprint(n)", part="C", hint="")
+    other = "m = model.count_params()\nn = 2 * 3 + 1"  # another answer's Keras call
+    checks.check_counted_by_hand("n", other, part="C", hint="")
+    checks.check_counted_by_hand("n", "", part="C", hint="")  # not recorded: not judged here
+    checks.check_counted_by_hand("n", "%time n = (", part="C", hint="")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = f(2, 16) + f(16, 1)",
+        "x = sum(f(a, b) for a, b in [(2, 16), (16, 1)])",
+        "x = 0\nfor a, b in pairs:\n    x += f(a, b)",
+        "def total(pairs):\n    return sum(f(*p) for p in pairs)\nx = total(pairs)",
+    ],
+)
+def test_computed_with_accepts_every_documented_spelling(source):
+    checks.check_computed_with("x", source, "f", part="Part C", hint="h")
+
+
+def test_computed_with_and_arithmetic_refuse_copied_numbers():
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_computed_with("x", "x = 48 + 17", "f", part="Part C", hint="h")
+    assert first_line(excinfo) == "`x`: not computed with f"
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_written_as_arithmetic("conv1_params", "conv1_params = 160", part="B", hint="h")
+    assert first_line(excinfo) == "`conv1_params`: a number copied, not worked out"
+    checks.check_written_as_arithmetic("p", "p = (3 * 3 * 1 + 1) * 16", part="B", hint="h")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])",
+        "model = keras.Sequential([layers.InputLayer((3,)), layers.Dense(1)])",
+        "model = keras.Sequential([layers.Dense(1, input_shape=(3,))])",
+        "model = keras.Sequential([layers.Dense(1)])\nmodel.build((None, 3))",
+    ],
+)
+def test_input_declared_accepts_every_documented_spelling(source):
+    checks.check_input_declared(source, part="Part B", expected="keras.Input(shape=(3,))")
+
+
+def test_input_declared_refuses_a_model_without_one():
+    with pytest.raises(CheckFailure) as excinfo:
+        checks.check_input_declared(
+            "model = keras.Sequential([layers.Dense(1)])", part="Part B", expected="keras.Input"
+        )
+    assert first_line(excinfo) == "input shape: missing"
+
+
+def test_the_same_problem_found_several_times_is_named_once_with_a_count():
+    with pytest.raises(CheckFailure) as excinfo, checks.gather() as each:
+        for _ in range(3):
+            with each:
+                raise CheckFailure("missing layer: MaxPooling2D")
+    assert first_line(excinfo) == "3 problems: missing layer: MaxPooling2D (3 times)"
+    assert len(excinfo.value.problems) == 3

@@ -123,3 +123,41 @@ def test_export_cell_is_self_contained(tmp_path):
     exec(compile(source, "<export>", "exec"), namespace)
     assert json.loads((tmp_path / "answer.json").read_text()) == 42
     assert "export_namespace" not in namespace
+
+
+def test_saved_file_identity_and_fit_evidence_are_handed_in(tmp_path, namespace, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    keras.saving.save_model(namespace["model"], "saved.keras")
+    namespace.update(
+        model_path="saved.keras",
+        missing_path="nowhere.keras",
+        alias=namespace["model"],
+        reloaded=keras.saving.load_model("saved.keras"),
+        nothing=None,
+    )
+    spec = {
+        **SPEC,
+        "model_path": "saved_model",
+        "missing_path": "saved_model",
+        "alias": "model",
+        "reloaded": "model",
+        "nothing": "model",
+    }
+    out = tmp_path / "handin"
+    out.mkdir()
+    export_namespace(namespace, spec, str(out))
+    handin = Handin(out)
+    np.testing.assert_allclose(
+        handin.model("model_path").predict(np.ones((1, 3)), verbose=0),
+        namespace["model"].predict(np.ones((1, 3)), verbose=0),
+    )
+    assert handin.manifest["missing_path"]["error"].startswith("FileNotFoundError: no file at")
+    assert handin.same_object("alias", "model") and not handin.same_object("reloaded", "model")
+    fit = handin.history("history")
+    assert fit.epoch_budget == 2 and fit.steps == 1 and len(fit.values("val_loss")) == 2
+    assert fit.model == handin.manifest["model"]["object"]
+    with pytest.raises(CheckFailure) as excinfo:
+        handin.model("nothing")
+    assert str(excinfo.value).splitlines()[0] == (
+        "`nothing` is None: did you `print` instead of `return`?"
+    )

@@ -34,11 +34,16 @@ def export_namespace(namespace: dict, spec: dict, out: str) -> None:
 
     Runs inside the student's kernel, so it is self-contained (it is injected as
     source text). ``spec`` maps a name to its kind: ``"model"``, ``"array"``,
-    ``"value"``, ``"history"``, ``"callbacks"``, ``"optimizers"`` or
-    ``["function", [[args...], ...]]``.
+    ``"value"``, ``"history"``, ``"callbacks"``, ``"optimizers"``, ``"saved_model"``
+    (the value is a path: the file it names is copied, whatever API wrote it),
+    ``"array_stats"`` (shape, dtype and statistics of a large array, not its data) or
+    ``["function", [[args...], ...]]``. The manifest records each object's identity, so
+    the graders can tell a reloaded model from the same object under a second name.
     """
     import json as _json
     import os as _os
+
+    max_bytes = 256 * 1024 * 1024
 
     def plain(value):
         """Numbers, strings, lists and dicts, with numpy scalars/arrays converted."""
@@ -83,7 +88,41 @@ def export_namespace(namespace: dict, spec: dict, out: str) -> None:
             elif kind == "history":
                 history = getattr(value, "history", value)
                 params = getattr(value, "params", {})
-                write_json(name, {"history": history, "params": params})
+                trained = getattr(value, "model", None)
+                write_json(
+                    name,
+                    {
+                        "history": history,
+                        "params": params,
+                        "model": None if trained is None else id(trained),
+                    },
+                )
+            elif kind == "array_stats":
+                import numpy as _np
+
+                array = _np.asarray(value)
+                numeric = array.dtype.kind in "biuf" and array.size
+                write_json(
+                    name,
+                    {
+                        "shape": list(array.shape),
+                        "dtype": str(array.dtype),
+                        "min": float(array.min()) if numeric else None,
+                        "max": float(array.max()) if numeric else None,
+                        "mean": float(array.mean(dtype="float64")) if numeric else None,
+                    },
+                )
+            elif kind == "saved_model":
+                path = _os.fspath(value)
+                if not _os.path.isfile(path):
+                    raise FileNotFoundError(f"no file at {path!r}: was the model saved there?")
+                if _os.path.getsize(path) > max_bytes:
+                    raise ValueError(f"{path!r} is larger than {max_bytes // 2**20} MB")
+                with (
+                    open(path, "rb") as source,
+                    open(_os.path.join(out, name + ".keras"), "wb") as target,
+                ):
+                    target.write(source.read())
             elif kind in ("callbacks", "optimizers"):
                 items = (
                     value.items()
@@ -103,7 +142,7 @@ def export_namespace(namespace: dict, spec: dict, out: str) -> None:
                 write_json(name, results)
             else:
                 raise ValueError(f"unknown hand-in kind {kind!r}")
-            manifest[name] = {"status": "ok", "type": type(value).__name__}
+            manifest[name] = {"status": "ok", "type": type(value).__name__, "object": id(value)}
         except Exception as exc:
             manifest[name] = {
                 "status": "error",
@@ -190,6 +229,13 @@ class Handin:
     def missing(self, name: str) -> CheckFailure:
         """The failure saying, in plain words, why ``name`` was not handed in."""
         entry = self.manifest.get(name) or {}
+        if entry.get("status") == "error" and entry.get("type") == "NoneType":
+            return CheckFailure(
+                f"`{name}` is None: did you `print` instead of `return`?",
+                expected=f"`{name}` holding the object the task asks for",
+                found="None: what a function without `return` gives (or print(...))",
+                hint="a function hands its result back with `return`; print only shows it",
+            )
         if entry.get("status") == "error":
             return CheckFailure(
                 f"`{name}` could not be collected for grading",
@@ -200,7 +246,7 @@ class Handin:
             )
         stopped = self.execution.get("stopped")
         if stopped:
-            return CheckFailure(f"`{name}` is not defined: {stopped}")
+            return CheckFailure(f"`{name}` is not defined: {stopped}", undefined=name)
         if not self.manifest:
             failed_export = [
                 note
@@ -220,11 +266,17 @@ class Handin:
             return CheckFailure(
                 f"`{name}` is not defined: {failed}",
                 hint="fix that cell, then run the notebook from the top",
+                undefined=name,
             )
         return CheckFailure(
             f"`{name}` is not defined",
             hint="the task asks for a variable with exactly this name",
+            undefined=name,
         )
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` was handed in (defined and saved)."""
+        return (self.manifest.get(name) or {}).get("status") == "ok"
 
     def answer_source(self, grade_id: str) -> str:
         """The code of answer cell ``grade_id`` (recorded by the grader, never by the kernel)."""
@@ -275,6 +327,17 @@ class Handin:
                 ) from None
         return self._models[name]
 
+    def models(self, *names: str) -> tuple:
+        """Several models at once; every one that is missing is named in one failure."""
+        from course_lib.checks import gather
+
+        loaded = {}
+        with gather() as each:
+            for name in names:
+                with each:
+                    loaded[name] = self.model(name)
+        return tuple(loaded[name] for name in names)
+
     def array(self, name: str):
         """The named array (no pickles)."""
         import numpy as np
@@ -287,6 +350,18 @@ class Handin:
                 found=str(exc).splitlines()[0][:200],
                 hint="hand in a NumPy array of numbers",
             ) from None
+
+    def history(self, name: str = "history"):
+        """A ``History`` record as a :class:`~course_lib.training_checks.FitRecord`."""
+        from course_lib.training_checks import FitRecord
+
+        return FitRecord.from_record(name, self.value(name))
+
+    def same_object(self, first: str, second: str) -> bool:
+        """Whether two names held the very same object in the kernel (one was not a copy)."""
+        a = (self.manifest.get(first) or {}).get("object")
+        b = (self.manifest.get(second) or {}).get("object")
+        return isinstance(a, int) and a == b
 
     def value(self, name: str):
         """A plain answer (number, string, list, dict) or a JSON record of history/settings."""

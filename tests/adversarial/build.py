@@ -151,11 +151,9 @@ def chain(*edits: Callable) -> Callable:
 SHORT_TRAINING = replace("part_e_answer", "epochs = 100", "epochs = 2")
 """A wrong or lying model needs no full training to be graded as wrong."""
 
-FAST_TRAINING = chain(
-    replace("part_d_answer", 'optimizer="adam"', "optimizer=keras.optimizers.Adam(0.05)"),
-    replace("part_e_answer", "epochs = 100", "epochs = 5"),
-)
-"""The reference model, trained in 5 epochs at a higher learning rate (test MAE 42.9 ≤ 49)."""
+FAST_TRAINING = chain()
+"""The reference model, trained as the task gives (the graders check the fit call and the
+learning rate, so a faster training would fail them; lesson 01 trains in seconds)."""
 
 MNIST_SHORT_TRAINING = chain(
     replace("part_e_answer", "epochs = 100", "epochs = 1"),

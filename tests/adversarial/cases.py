@@ -24,15 +24,19 @@ FAULT_LIMITS = {"cell_timeout": 120, "notebook_timeout": 600, "memory_mb": 2048}
 REGRESSION_TESTS = ["preprocessing", "architecture", "parameter_count", "compile_settings"]
 
 NOT_IMPLEMENTED = {
-    "preprocessing": "not implemented yet: `X_train_scaled` is not defined",
+    "preprocessing": "not implemented yet: `X_train_scaled`, `X_test_scaled`, "
+    "`y_train_scaled`, `y_mean` and `y_std` are not defined",
     "architecture": "not implemented yet: `model` is not defined",
-    "parameter_count": "not implemented yet: `n_params` is not defined",
+    "parameter_count": "not implemented yet: `n_params` and `model` are not defined",
     "compile_settings": "not implemented yet: `model` is not defined",
     "quality": "not implemented yet: `model` is not defined",
 }
 """Lesson 01 left untouched: what a submission without answers gets."""
 
 TOO_HIGH = "test mean absolute error: too high"
+SHORT = f"2 problems: {TOO_HIGH}; training: wrong number of epochs"
+"""A wrong model trained for 2 epochs (``SHORT_TRAINING``): both are named."""
+ONLY_N_PARAMS = "2 problems: `n_params`: wrong value; not implemented yet: `model` is not defined"
 WRONG_ACTIVATION = "output layer: wrong activation"
 SECRET = "hunter2-instructor-secret"
 """Set in the grading process's environment (``COURSE_TEST_SECRET``) by the tests."""
@@ -85,8 +89,11 @@ CASES = [
         "perfect and n_params = model.count_params()",
         failing={
             "architecture": "unexpected layer: Dense",
-            "parameter_count": "parameter count: wrong",
-            "quality": TOO_HIGH,
+            "parameter_count": "2 problems: `n_params`: counted by Keras, not by hand; "
+            "parameter count: wrong",
+            "quality": f"4 problems: {TOO_HIGH}; training: wrong number of epochs; `y_pred`: not "
+            "your model's predictions of the test rows; `test_mse`: not your model's error on "
+            "the scaled test data",
         },
     ),
     Case(
@@ -96,7 +103,9 @@ CASES = [
         "look perfect",
         failing={
             "architecture": WRONG_ACTIVATION,
-            "training": "training: epoch budget too small for early stopping",
+            "training": "3 problems: training: epoch budget too small for early stopping; "
+            "training: not the rows and batch size of the fit call given; training: did not "
+            "stop early",
             "test_accuracy": "test accuracy: too low",
         },
         options=FAULT_LIMITS | {"memory_mb": 4096},
@@ -157,7 +166,7 @@ CASES = [
         failing={
             "architecture": WRONG_ACTIVATION,
             "parameter_count": "`n_params` is not defined",
-            "quality": TOO_HIGH,
+            "quality": SHORT,
         },
     ),
     Case(
@@ -171,7 +180,8 @@ CASES = [
         "the solution, 2 epochs; sys.exit() after part C and os._exit(0) after compile",
         failing={
             "compile_settings": "compile settings: the model was never compiled",
-            "quality": TOO_HIGH,
+            "quality": f"2 problems: {TOO_HIGH}; `history` is not defined: the cell starting "
+            "`n_params = n_features * 1 + 1` raised SystemExit: done with part C",
         },
         status="crashed",
     ),
@@ -181,14 +191,17 @@ CASES = [
         "the solution, 2 epochs; an IPython hook calls os._exit(0) when the grader's export "
         "cell starts",
         failing={
-            test: f"`{name}` is not defined: the kernel died (exit status 0) while its answers "
+            test: f"{names} not defined: the kernel died (exit status 0) while its answers "
             "were being collected"
-            for test, name in [
-                ("preprocessing", "X_train_scaled"),
-                ("architecture", "model"),
-                ("parameter_count", "n_params"),
-                ("compile_settings", "model"),
-                ("quality", "model"),
+            for test, names in [
+                (
+                    "preprocessing",
+                    "`X_train_scaled`, `X_test_scaled`, `y_train_scaled`, `y_mean` and `y_std` are",
+                ),
+                ("architecture", "`model` is"),
+                ("parameter_count", "`n_params` and `model` are"),
+                ("compile_settings", "`model` is"),
+                ("quality", "`model` is"),
             ]
         },
         status="crashed",
@@ -197,7 +210,7 @@ CASES = [
         "kill_the_grader",
         "01_regression",
         "the solution, 2 epochs; SIGKILL sent to the kernel's watcher and to the grading process",
-        failing={"quality": TOO_HIGH},
+        failing={"quality": SHORT},
     ),
     # 5. The grader's files and result records.
     Case(
@@ -205,14 +218,14 @@ CASES = [
         "01_regression",
         "untouched answers but part C: copies n_params from the source notebook or grader if "
         "it can read them, and writes forged results into the course folder and /tmp",
-        failing=NOT_IMPLEMENTED | {"parameter_count": "`n_params`: wrong value"},
+        failing=NOT_IMPLEMENTED | {"parameter_count": ONLY_N_PARAMS},
     ),
     Case(
         "forged_handin",
         "01_regression",
         "relu output, 2 epochs; after the export cell, forged verdicts/manifest/conftest in the "
         "hand-in, and a double-forked daemon that keeps forging",
-        failing={"architecture": WRONG_ACTIVATION, "quality": TOO_HIGH},
+        failing={"architecture": WRONG_ACTIVATION, "quality": SHORT},
     ),
     # 6. Faults.
     Case(
@@ -232,7 +245,8 @@ CASES = [
         failing={
             "preprocessing": "`y_train_scaled` is not defined: the cell starting "
             "`feature_mean = X_train.mean(axis=0)` raised NameError: name 'y_sd' is not defined",
-            "quality": TOO_HIGH,
+            "quality": f"2 problems: {TOO_HIGH}; `history` is not defined: the cell starting "
+            "`feature_mean = X_train.mean(axis=0)` raised NameError: name 'y_sd' is not defined",
         },
     ),
     Case(
@@ -243,7 +257,7 @@ CASES = [
             "parameter_count": "`n_params` is not defined: the cell starting `n_params = "
             "n_features * 1 + 1` raised CellTimeoutError: the cell ran longer than 20 s and was "
             "stopped",
-            "quality": TOO_HIGH,
+            "quality": SHORT,
         },
         options=FAULT_LIMITS | {"cell_timeout": 20},
         status="timed out",
@@ -256,7 +270,7 @@ CASES = [
             "parameter_count": "`n_params` is not defined: the cell starting `n_params = "
             "n_features * 1 + 1` raised KernelDied: the kernel used more than 2048 MB of "
             "memory and was stopped",
-            "quality": TOO_HIGH,
+            "quality": SHORT,
         },
         status="memory",
     ),
@@ -267,7 +281,7 @@ CASES = [
         failing={
             "parameter_count": "`n_params` is not defined: the cell starting `n_params = "
             "n_features * 1 + 1` raised KernelDied: the kernel died (exit status -11)",
-            "quality": TOO_HIGH,
+            "quality": SHORT,
         },
         status="crashed",
     ),
@@ -313,7 +327,7 @@ CASES = [
         "01_regression",
         "untouched answers but part C: takes n_params from a TCP server it starts itself, "
         "then from the internet; falls back to a wrong guess",
-        failing=NOT_IMPLEMENTED | {"parameter_count": "`n_params`: wrong value"},
+        failing=NOT_IMPLEMENTED | {"parameter_count": ONLY_N_PARAMS},
     ),
 ]
 

@@ -37,6 +37,15 @@ VARIANTS = {
             ("history = model.fit(", "hog = [np.ones(2**27) for _ in range(64)]\nhistory = model.fit(")
         ],
     },
+    "scaled_predictions_and_keras_count": {
+        "part_c_answer": [("n_params = n_features * 1 + 1", "n_params = model.count_params()")],
+        "part_e_answer": [
+            (
+                "y_pred = model.predict(X_test_scaled, verbose=0).ravel() * y_std + y_mean",
+                "y_pred = model.predict(X_test_scaled, verbose=0).ravel()",
+            )
+        ],
+    },
     # Valid variants: must get full marks.
     "functional_api": {
         "part_b_answer": [
@@ -68,9 +77,10 @@ NOT_DEFINED_MODEL = (
 EXPECTED = {
     "correct": {},
     "untouched": {
-        "preprocessing": "not implemented yet: `X_train_scaled` is not defined",
+        "preprocessing": "not implemented yet: `X_train_scaled`, `X_test_scaled`, "
+        "`y_train_scaled`, `y_mean` and `y_std` are not defined",
         "architecture": "not implemented yet: `model` is not defined",
-        "parameter_count": "not implemented yet: `n_params` is not defined",
+        "parameter_count": "not implemented yet: `n_params` and `model` are not defined",
         "compile_settings": "not implemented yet: `model` is not defined",
         "quality": "not implemented yet: `model` is not defined",
     },
@@ -84,7 +94,8 @@ EXPECTED = {
     },
     "missing_input_shape": {"architecture": "input shape: missing"},
     "unscaled_features": {
-        "preprocessing": "`X_train_scaled`: not standardised",
+        "preprocessing": "2 problems: `X_train_scaled`: not standardised; "
+        "`X_test_scaled`: not standardised",
         "quality": "test mean absolute error: too high",
     },
     "exception": {
@@ -93,9 +104,24 @@ EXPECTED = {
         "compile_settings": NOT_DEFINED_MODEL,
         "quality": NOT_DEFINED_MODEL,
     },
-    "infinite_loop": {"quality": "test mean absolute error: too high"},
-    "kernel_crash": {"quality": "test mean absolute error: too high"},
-    "memory_hog": {"quality": "test mean absolute error: too high"},
+    "infinite_loop": {
+        "quality": "2 problems: test mean absolute error: too high; `history` is not defined: "
+        "the cell starting `epochs = 100` raised CellTimeoutError: the cell ran longer than 20 s "
+        "and was stopped"
+    },
+    "kernel_crash": {
+        "quality": "2 problems: test mean absolute error: too high; `history` is not defined: "
+        "the cell starting `epochs = 100` raised KernelDied: the kernel died (exit status 3)"
+    },
+    "memory_hog": {
+        "quality": "2 problems: test mean absolute error: too high; `history` is not defined: "
+        "the cell starting `epochs = 100` raised KernelDied: the kernel used more than 2048 MB "
+        "of memory and was stopped"
+    },
+    "scaled_predictions_and_keras_count": {
+        "parameter_count": "`n_params`: counted by Keras, not by hand",
+        "quality": "`y_pred`: in standardised units",
+    },
     "functional_api": {},
     "objects_not_strings": {},
 }

@@ -94,11 +94,13 @@ EXPECTED = {
     "untouched": {
         "binary_architecture": "not implemented yet: `binary_model` is not defined",
         "binary_compile": "not implemented yet: `binary_model` is not defined",
-        "multiclass_architecture": "not implemented yet: `onehot_model` is not defined",
+        "multiclass_architecture": "not implemented yet: `onehot_model` and `sparse_model` are "
+        "not defined",
         "multiclass_compile": "not implemented yet: `y_wine_train_onehot` is not defined",
-        "predictions": "not implemented yet: `binary_pred` is not defined",
+        "predictions": "not implemented yet: `binary_pred` and `wine_pred` are not defined",
         "decision_table": "not implemented yet: `decision_table` is not defined",
-        "quality": "not implemented yet: `binary_model` is not defined",
+        "quality": "not implemented yet: `binary_model`, `onehot_model`, `sparse_model`, "
+        "`binary_history`, `onehot_history` and `sparse_history` are not defined",
     },
     "softmax_one_unit": {
         "binary_architecture": "binary_model › output layer: softmax on a single unit",
@@ -110,12 +112,18 @@ EXPECTED = {
     "onehot_with_sparse_loss": {
         "multiclass_compile": "onehot_model › compile settings: "
         "sparse_categorical_crossentropy on one-hot targets",
-        "quality": "onehot_model: test accuracy: too low",
+        "quality": "2 problems: onehot_model: test accuracy: too low; `onehot_history` is not "
+        "defined: the cell starting `keras.backend.clear_session()` raised ValueError: Argument "
+        "`output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(None, 3), "
+        "output.shape=(None, 3)",
     },
     "integers_with_categorical_loss": {
         "multiclass_compile": "sparse_model › compile settings: "
         "categorical_crossentropy on integer targets",
-        "quality": "sparse_model: test accuracy: too low",
+        "quality": "2 problems: sparse_model: test accuracy: too low; `sparse_history` is not "
+        "defined: the cell starting `keras.backend.clear_session()` raised ValueError: Arguments "
+        "`target` and `output` must have the same rank (ndim). Received: target.shape=(None,), "
+        "output.shape=(None, 3)",
     },
     "probabilities_not_labels": {"predictions": "`binary_pred`: not integer labels"},
     "labels_not_flat": {"predictions": "`binary_pred`: wrong shape"},

@@ -40,6 +40,9 @@ VARIANTS = {
             )
         ],
     },
+    "dense_params_prints": {
+        "part_c_answer": [("return n_in * n_units + n_units", "print(n_in * n_units + n_units)")],
+    },
     # Valid variants: must get full marks.
     "functional_api": {
         "part_b_answer": [
@@ -72,14 +75,16 @@ EXPECTED = {
     "correct": {},
     "untouched": {
         "hidden_architecture": "not implemented yet: `hidden_model` is not defined",
-        "compile_settings": "not implemented yet: `linear_model` is not defined",
-        "quality": "not implemented yet: `hidden_model` is not defined",
+        "compile_settings": "not implemented yet: `linear_model` and `hidden_model` are not "
+        "defined",
+        "quality": "not implemented yet: `hidden_model` and `hidden_history` are not defined",
         "baseline": "not implemented yet: `linear_model` is not defined",
         "parameter_count": "not implemented yet: `dense_params` is not defined",
         "optimizers": "not implemented yet: `optimizers` is not defined",
     },
     "linear_hidden_layers": {
-        "hidden_architecture": "hidden_model › layer 1 (Dense): a linear hidden layer adds nothing",
+        "hidden_architecture": "2 problems: hidden_model › layer 1 (Dense): a linear hidden "
+        "layer adds nothing; hidden_model › layer 2 (Dense): a linear hidden layer adds nothing",
         "quality": "hidden_model: test accuracy: too low",
         "baseline": "baseline: the hidden-layer model does not beat the linear model",
     },
@@ -87,6 +92,10 @@ EXPECTED = {
     "params_by_keras": {"parameter_count": "`hidden_params`: counted by Keras, not by hand"},
     "sgd_for_adam": {"optimizers": '`optimizers["adam"]`: wrong optimizer class'},
     "nesterov_forgotten": {"optimizers": '`optimizers["nesterov"]`: wrong nesterov'},
+    "dense_params_prints": {
+        "parameter_count": "`dense_params(100, 10)` returned None: did you `print` instead of "
+        "`return`?"
+    },
     "functional_api": {},
     "activation_layers_and_acc": {},
 }

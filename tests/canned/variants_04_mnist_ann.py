@@ -31,6 +31,18 @@ VARIANTS = {
     "no_validation_split": {
         "part_e_answer": [("epochs = 100", "epochs = 1"), ("validation_split=0.2, ", "")],
     },
+    "test_set_validation_and_logits": {
+        "part_c_answer": [
+            (
+                'loss="sparse_categorical_crossentropy"',
+                "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+            )
+        ],
+        "part_e_answer": [
+            ("epochs = 100", "epochs = 3"),
+            ("validation_split=0.2,", "validation_data=(X_test_scaled, y_test),"),
+        ],
+    },
     # Valid variants: full marks.
     "functional_api": {
         "part_b_answer": [
@@ -50,6 +62,10 @@ VARIANTS = {
                 'outputs = layers.Dense(10, activation="softmax")(x)\n'
                 "model = keras.Model(inputs, outputs)",
             )
+        ],
+        "part_f_answer": [
+            ("model.save(model_path)", "keras.saving.save_model(model, model_path)"),
+            ("keras.models.load_model(model_path)", "keras.saving.load_model(model_path)"),
         ],
     },
     "two_hidden_layers_flat_input": {
@@ -83,7 +99,8 @@ NOT_DEFINED_HISTORY = (
 EXPECTED = {
     "correct": {},
     "untouched": {
-        "preprocessing": "not implemented yet: `X_train_scaled` is not defined",
+        "preprocessing": "not implemented yet: `X_train_scaled` and `X_test_scaled` are not "
+        "defined",
         "architecture": "not implemented yet: `model` is not defined",
         "compile_settings": "not implemented yet: `model` is not defined",
         "callback_settings": "not implemented yet: `early_stopping` is not defined",
@@ -92,7 +109,8 @@ EXPECTED = {
         "saved_model": "not implemented yet: `model` is not defined",
     },
     "no_scaling": {
-        "preprocessing": "`X_train_scaled`: pixels not scaled to [0, 1]",
+        "preprocessing": "2 problems: `X_train_scaled`: pixels not scaled to [0, 1]; "
+        "`X_test_scaled`: pixels not scaled to [0, 1]",
         "test_accuracy": "test accuracy: too low",
     },
     "softmax_missing": {
@@ -109,7 +127,16 @@ EXPECTED = {
         "training": "training: the model does not have the best epoch's weights",
     },
     "no_validation_split": {
-        "training": "training: no validation data",
+        "training": "3 problems: training: epoch budget too small for early stopping; "
+        "training: no validation data; training: not the rows and batch size of the fit call "
+        "given",
+        "test_accuracy": "test accuracy: too low",
+    },
+    "test_set_validation_and_logits": {
+        "compile_settings": "compile settings: from_logits=True on a softmax output",
+        "training": "4 problems: training: validation data is the test set; training: epoch "
+        "budget too small for early stopping; training: not the rows and batch size of the fit "
+        "call given; training: did not stop early",
         "test_accuracy": "test accuracy: too low",
     },
     "functional_api": {},

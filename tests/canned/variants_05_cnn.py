@@ -3,7 +3,7 @@
 ``EXPECTED`` says what grading each one must give: for every test that must FAIL, the
 exact first line of its message; every test not listed must pass with full points.
 Notebooks expected to fail train on 2,000 images (``TINY``) when that does not change
-the verdict, to keep the suite fast.
+the verdict, to keep the suite fast (the graders name that shortcut too: ``SMALL_FIT``).
 """
 
 TINY = [("model.fit(X_train_cnn, y_train,", "model.fit(X_train_cnn[:2000], y_train[:2000],")]
@@ -66,33 +66,43 @@ VARIANTS = {
     },
 }
 
+SMALL_FIT = "training: not the rows and batch size of fit on all 60,000 training images"
+
 EXPECTED = {
     "correct": {},
     "untouched": {
-        "output_shapes": "not implemented yet: `conv1_shape` is not defined",
-        "parameter_counts": "not implemented yet: `conv1_params` is not defined",
+        "output_shapes": "not implemented yet: `conv1_shape`, `pool1_shape`, `conv2_shape`, "
+        "`pool2_shape`, `conv3_shape`, `pool3_shape` and `flatten_size` are not defined",
+        "parameter_counts": "not implemented yet: `conv1_params`, `bn1_params`, `conv2_params`, "
+        "`conv3_params`, `dense_params` and `output_params` are not defined",
         "architecture": "not implemented yet: `model` is not defined",
         "compile_settings": "not implemented yet: `model` is not defined",
-        "test_accuracy": "not implemented yet: `model` is not defined",
+        "test_accuracy": "not implemented yet: `X_train_cnn`, `X_test_cnn`, `model` and "
+        "`history` are not defined",
     },
     "conv_without_pooling": {
-        "architecture": "missing layer: MaxPooling2D",
-        "test_accuracy": "test accuracy: too low",
+        "architecture": "3 problems: missing layer: MaxPooling2D (3 times)",
+        "test_accuracy": f"2 problems: test accuracy: too low; {SMALL_FIT}",
     },
     "softmax_missing": {
         "architecture": "output layer: wrong activation",
-        "test_accuracy": "test accuracy: too low",
+        "test_accuracy": f"2 problems: test accuracy: too low; {SMALL_FIT}",
     },
     "categorical_ce_on_integer_labels": {
         "compile_settings": "compile settings: wrong loss",
-        "test_accuracy": "test accuracy: too low",
+        "test_accuracy": "2 problems: test accuracy: too low; `history` is not defined: the cell "
+        "starting `epochs = 4` raised ValueError: Arguments `target` and `output` must have the "
+        "same rank (ndim). Received: target.shape=(None,), output.shape=(None, 10)",
     },
     "wrong_shape_and_param_answers": {
         "output_shapes": "`conv1_shape`: wrong shape",
         "parameter_counts": "`conv2_params`: wrong value",
-        "test_accuracy": "test accuracy: too low",
+        "test_accuracy": f"2 problems: test accuracy: too low; {SMALL_FIT}",
     },
-    "far_too_few_epochs": {"test_accuracy": "test accuracy: too low"},
+    "far_too_few_epochs": {
+        "test_accuracy": "3 problems: test accuracy: too low; training: wrong number of epochs; "
+        f"{SMALL_FIT}"
+    },
     "functional_api": {},
     "relu_after_batchnorm": {},
 }

@@ -1,0 +1,111 @@
+"""Do the fit-evidence checks read a History as the fit call that made it, and name mistakes?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.checks import CheckFailure
+from course_lib.grader.handin import Handin, export_namespace
+from course_lib.training_checks import (
+    FitRecord,
+    check_early_stopping,
+    check_fit,
+    check_not_validated_on_test,
+    check_pixel_statistics,
+    closest_epoch,
+)
+
+
+def fit_record(steps: int, epochs: int = 100, validated: bool = True, ran: int = 12):
+    history = {"loss": [1.0] * ran}
+    if validated:
+        history["val_loss"] = [0.5 - 0.01 * i for i in range(ran)]
+    return FitRecord("history", history, {"epochs": epochs, "steps": steps, "verbose": 2})
+
+
+def first_line(excinfo) -> str:
+    return str(excinfo.value).splitlines()[0]
+
+
+def test_check_fit_accepts_the_given_call():
+    check_fit(fit_record(375), n_rows=60_000, batch_size=128, min_epochs=20, validation_split=0.2)
+    check_fit(fit_record(18, ran=100), n_rows=353, batch_size=16, epochs=100, validation_split=0.2)
+    check_fit(fit_record(469, 4, False, 4), n_rows=60_000, batch_size=128, epochs=4)
+
+
+def test_check_fit_tells_separate_validation_data_from_a_split():
+    with pytest.raises(CheckFailure) as excinfo:
+        check_fit(fit_record(469), n_rows=60_000, batch_size=128, validation_split=0.2)
+    assert first_line(excinfo) == "training: not the rows and batch size of the fit call given"
+    assert excinfo.value.found == (
+        "469 batches per epoch: all 60,000 rows in batches of 128 "
+        "(validation data passed separately)"
+    )
+
+
+def test_check_fit_names_every_difference():
+    with pytest.raises(CheckFailure) as excinfo:
+        check_fit(
+            fit_record(23, epochs=1, validated=False, ran=1),
+            n_rows=353,
+            batch_size=16,
+            epochs=100,
+            validation_split=0.2,
+        )
+    assert first_line(excinfo) == (
+        "3 problems: training: wrong number of epochs; training: no validation data; "
+        "training: not the rows and batch size of the fit call given"
+    )
+    with pytest.raises(CheckFailure) as excinfo:
+        check_fit(fit_record(1500), n_rows=60_000, batch_size=128, validation_split=0.2)
+    assert "in batches of 32 (Keras's default batch_size)" in excinfo.value.found
+
+
+def test_validation_data_is_identified_by_the_loss_the_model_reproduces():
+    fit = fit_record(469)  # val_loss 0.50, 0.49, ... 0.39
+    check_not_validated_on_test(fit, test_loss=0.4301, held_out_loss=0.43)
+    check_not_validated_on_test(fit, test_loss=0.37, held_out_loss=0.4300002)
+    with pytest.raises(CheckFailure) as excinfo:
+        check_not_validated_on_test(fit, test_loss=0.4300001, held_out_loss=0.47321)
+    assert first_line(excinfo) == "training: validation data is the test set"
+    assert closest_epoch([0.5, 0.43], 0.43) == 1 and closest_epoch([0.5], 0.43) is None
+
+
+def test_early_stopping_settings_are_exact_and_all_named():
+    good = {"monitor": "val_loss", "patience": 3, "min_delta": 0.0010000000474974513}
+    check_early_stopping({**good, "restore_best_weights": True}, patience=3, min_delta=0.001)
+    with pytest.raises(CheckFailure) as excinfo:
+        check_early_stopping(
+            {**good, "patience": 10, "restore_best_weights": False}, patience=3, min_delta=0.001
+        )
+    assert first_line(excinfo) == (
+        "2 problems: EarlyStopping: wrong patience; EarlyStopping: best weights not restored"
+    )
+
+
+def test_pixel_statistics_tell_scaling_dtype_and_shape(tmp_path):
+    raw = np.arange(2 * 28 * 28, dtype="uint8").reshape(2, 28, 28)
+    good = (raw / 255.0).astype("float32").reshape(-1, 28, 28, 1)
+    cases = {
+        "good": good,
+        "unscaled": raw.astype("float32"),
+        "float64": good.astype("float64"),
+        "raw4d": raw.astype("float32").reshape(-1, 28, 28, 1),
+    }
+    export_namespace(cases, dict.fromkeys(cases, "array_stats"), str(tmp_path))
+    handin = Handin(tmp_path)
+
+    check_pixel_statistics("X", handin.value("good"), raw, shape=(2, 28, 28, 1))
+    with pytest.raises(CheckFailure) as excinfo:
+        check_pixel_statistics("X", handin.value("unscaled"), raw, shape=(2, 28, 28, 1))
+    assert first_line(excinfo) == "2 problems: `X`: wrong shape; `X`: pixels not scaled to [0, 1]"
+    with pytest.raises(CheckFailure) as excinfo:
+        check_pixel_statistics("X", handin.value("float64"), raw, shape=(2, 28, 28, 1))
+    assert first_line(excinfo) == "`X`: wrong dtype"
+    # a model that starts with Rescaling(1 / 255) takes the raw pixel values
+    check_pixel_statistics(
+        "X", handin.value("raw4d"), raw, shape=(2, 28, 28, 1), rescaled_in_model=True
+    )
+    with pytest.raises(CheckFailure):
+        check_pixel_statistics("X", handin.value("raw4d"), raw, shape=(2, 28, 28, 1))
