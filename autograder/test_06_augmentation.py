@@ -20,9 +20,10 @@ HANDIN = {
 #   augmented: min 0.9524, median 0.9588, max 0.9672
 #   plain:     min 0.9487, median 0.9530, max 0.9544
 #   gain:      min +0.0007, median +0.0081, max +0.0142
-# Threshold: worst seed minus 0.0074 (74 test digits). "Beats the plain model" allows a
-# 0.003 noise margin (30 digits): one correct seed gained only 0.0007, while a harmful
-# augmentation (flips, half-turn rotations) loses several points.
+# Threshold: worst seed minus 0.0074 (74 test digits). The comparison allows the augmented
+# model to be up to 0.003 (30 digits) less accurate than the plain one, and the notebook says
+# so: one correct seed gained only 0.0007, while a harmful augmentation (flips, half-turn
+# rotations) loses several points.
 MIN_AUGMENTED_ACCURACY = 0.945
 GAIN_NOISE_MARGIN = 0.003
 
@@ -91,7 +92,8 @@ def test_comparison(handin, mnist):
     if augmented < plain - GAIN_NOISE_MARGIN:
         raise checks.CheckFailure(
             "comparison: augmentation did not help",
-            expected="the augmented model at least as accurate as the plain one",
+            expected=f"the augmented model at most {GAIN_NOISE_MARGIN:g} less accurate than the "
+            "plain one",
             found=f"augmented {augmented:.4f}, plain {plain:.4f}",
             hint="train both with the same seed, epochs and batch size; keep the augmentation "
             "ranges modest and the flips out",
