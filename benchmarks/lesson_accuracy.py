@@ -5,11 +5,13 @@ Each run executes the code cells of ``source/<lesson>/<lesson>.ipynb`` (the refe
 solution; grade cells skipped) in this process, with every
 ``keras.utils.set_random_seed(N)`` replaced by the run's seed, then measures the resulting
 models on their test sets: the notebook's own held-out split for 02 and 03, the 10,000
-MNIST test digits (through the graders' own functions) for 04-06::
+MNIST test digits (through the graders' own functions) for 04-06, the 4,861 test digits 5-9
+prepared as the graders prepare them for 07::
 
     python benchmarks/lesson_accuracy.py 02_classification 05_cnn --seeds 0 1 2 3 4
 
-The time printed is the notebook's cells only (no kernel start-up, no grading).
+The time printed is the notebook's cells only (no kernel start-up, no grading): wall time, and
+the process's CPU time over all threads (on a shared machine the wall time says little).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# model variable measured -> (test inputs, test labels) variables of the notebook; None = MNIST
+TRANSFER_TARGET = "digits 5-9"
+# model variable measured -> (test inputs, test labels) variables of the notebook; None = MNIST;
+# TRANSFER_TARGET = lesson 07's target test split
 MEASURED = {
     "02_classification": {
         "binary_model": ("X_cancer_test", "y_cancer_test"),
@@ -41,6 +45,7 @@ MEASURED = {
     "04_mnist_ann": {"model": None},
     "05_cnn": {"model": None},
     "06_augmentation": {"model_plain": None, "model_augmented": None},
+    "07_transfer_learning": {"model_scratch": TRANSFER_TARGET, "model": TRANSFER_TARGET},
 }
 
 
@@ -55,14 +60,15 @@ def solution_cells(lesson: str) -> list[str]:
     ]
 
 
-def run_once(lesson: str, seed: int, workdir: Path) -> tuple[float, dict[str, float]]:
+def run_once(lesson: str, seed: int, workdir: Path) -> tuple[float, float, dict[str, float]]:
+    """Wall seconds, CPU seconds (all threads) and test accuracy per measured model."""
     import keras
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib import data, training_checks
+    from course_lib import data, training_checks, transfer_checks
 
     cells = [
         re.sub(r"keras\.utils\.set_random_seed\(\d+\)", f"keras.utils.set_random_seed({seed})", c)
@@ -72,7 +78,7 @@ def run_once(lesson: str, seed: int, workdir: Path) -> tuple[float, dict[str, fl
     keras.backend.clear_session()
     previous = Path.cwd()
     os.chdir(workdir)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             for source in cells:
@@ -81,15 +87,19 @@ def run_once(lesson: str, seed: int, workdir: Path) -> tuple[float, dict[str, fl
     finally:
         os.chdir(previous)
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     scores = {}
     for name, test_set in MEASURED[lesson].items():
         if test_set is None:
             _, (x_test, y_test) = data.load_mnist()
             scores[name] = training_checks.accuracy(namespace[name], x_test, y_test)
+        elif test_set == TRANSFER_TARGET:
+            target = data.load_transfer_target()
+            scores[name] = transfer_checks.accuracy(namespace[name], target.x_test, target.y_test)
         else:
             x_test, y_test = (namespace[variable] for variable in test_set)
             scores[name] = labelled_accuracy(namespace[name], x_test, y_test)
-    return seconds, scores
+    return seconds, cpu_seconds, scores
 
 
 def labelled_accuracy(model, x_test, y_test) -> float:
@@ -120,12 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         scores: dict[str, list[float]] = {name: [] for name in MEASURED[lesson]}
         for seed in args.seeds:
             with tempfile.TemporaryDirectory(prefix="lesson-bench-") as tmp:
-                seconds, result = run_once(lesson, seed, Path(tmp))
+                seconds, cpu_seconds, result = run_once(lesson, seed, Path(tmp))
             times.append(seconds)
             for name, value in result.items():
                 scores[name].append(value)
             shown = "  ".join(f"{name} {value:.4f}" for name, value in result.items())
-            print(f"{lesson}  seed {seed}: {seconds:6.1f} s  {shown}", flush=True)
+            print(
+                f"{lesson}  seed {seed}: {seconds:6.1f} s ({cpu_seconds:6.1f} s CPU)  {shown}",
+                flush=True,
+            )
         print(
             f"{lesson}  time (s): min {min(times):.1f}  median {statistics.median(times):.1f}"
             f"  max {max(times):.1f}"

@@ -458,6 +458,20 @@ def _similarity(layer, reference) -> float:
     return float(mine @ theirs) / norm if norm else 0.0
 
 
+def check_same_network(model, other, *, name: str = "model", other_name: str = "model_scratch"):
+    """``other`` has the same base and head as ``model`` (a top left on either is not compared)."""
+    __tracebackhide__ = True
+    mine, theirs = check_has_base(model, what=name), check_has_base(other, what=other_name)
+    hint = f"build {other_name} exactly like {name}: the same base and the same head"
+    checks.raise_first_difference(
+        inspection.diff_layers(
+            inspection.layer_records(_Layers(mine.base + mine.head)),
+            inspection.layer_records(_Layers(theirs.base + theirs.head)),
+        ),
+        {"missing": hint, "extra": hint, "type": hint},
+    )
+
+
 # --- measuring ------------------------------------------------------------------------------------
 
 

@@ -286,3 +286,17 @@ def test_model_inputs_follow_a_rescaling_layer():
     assert transfer_checks.model_inputs(rescaled, RAW).max() == RAW.max()
     grey = keras.Sequential([keras.Input((32, 32, 1)), layers.Flatten(), layers.Dense(5)])
     assert failure(transfer_checks.model_inputs, grey, RAW) == "`model`: wrong input shape"
+
+
+def test_same_network_compares_base_and_head_but_not_a_top_left_on():
+    model, _ = transfer_model()
+    with_top, _ = transfer_model(include_top=True)
+    transfer_checks.check_same_network(with_top, model)
+    no_softmax, _ = transfer_model(softmax=False)
+    assert failure(transfer_checks.check_same_network, model, no_softmax) == (
+        "output layer: wrong activation"
+    )
+    bare = keras.Sequential([keras.Input((32, 32, 3)), layers.Flatten(), layers.Dense(5)])
+    assert failure(transfer_checks.check_same_network, model, bare) == (
+        "`model_scratch`: the pretrained base is missing"
+    )
