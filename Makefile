@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 WORKERS ?= 2
 
-.PHONY: demo test test-fast lint data release validate check-graders calibrate benchmark clean
+.PHONY: demo test test-fast lint data release validate check-graders calibrate benchmark base-weights clean
 
 $(BIN)/course: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,8 @@ benchmark: $(BIN)/course data
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache gradebook.db submitted autograded feedback demo-output
+
+# Retrain lesson 07's pretrained network (a few minutes) and compare it with the shipped
+# weights file; `make base-weights WRITE=--write` replaces the file.
+base-weights: $(BIN)/course data
+	$(BIN)/python -m course_lib.admin.pretrain $(WRITE)

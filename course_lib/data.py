@@ -72,3 +72,72 @@ def load_mnist():
     import keras
 
     return keras.datasets.mnist.load_data()
+
+
+SOURCE_DIGITS = (0, 1, 2, 3, 4)
+"""The digits :mod:`course_lib.pretrained`'s network was trained on (lesson 07)."""
+TARGET_DIGITS = (5, 6, 7, 8, 9)
+"""The digits lesson 07 teaches that network to tell apart, from a few labelled images."""
+
+
+@dataclass(frozen=True)
+class DigitClasses:
+    """MNIST restricted to some digits, relabelled ``0 … k-1`` in the order the digits are given.
+
+    Images are the raw ``(n, 28, 28)`` uint8 pictures; ``x_val`` is empty unless asked for.
+    """
+
+    digits: tuple[int, ...]
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(str(d) for d in self.digits)
+
+
+def load_digit_classes(
+    digits, n_train_per_class: int | None = None, n_val_per_class: int = 0
+) -> DigitClasses:
+    """MNIST images of ``digits`` only, labelled 0 for ``digits[0]``, 1 for ``digits[1]``, …
+
+    Training images: the first ``n_train_per_class`` training images of each digit (all of
+    them if ``None``); validation: the next ``n_val_per_class`` of each digit; test: every
+    test image of those digits. Images keep MNIST's order.
+    """
+    digits = tuple(int(d) for d in digits)
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    label = np.full(10, -1, dtype="int64")
+    label[list(digits)] = np.arange(len(digits))
+    train, val = [], []
+    for digit in digits:
+        rows = np.flatnonzero(y_train == digit)
+        stop = len(rows) if n_train_per_class is None else n_train_per_class
+        train.append(rows[:stop])
+        val.append(rows[stop : stop + n_val_per_class])
+    train_rows, val_rows = np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+    test_rows = np.flatnonzero(np.isin(y_test, digits))
+    return DigitClasses(
+        digits,
+        x_train[train_rows],
+        label[y_train[train_rows]],
+        x_train[val_rows],
+        label[y_train[val_rows]],
+        x_test[test_rows],
+        label[y_test[test_rows]],
+    )
+
+
+def load_transfer_source() -> DigitClasses:
+    """Lesson 07's source task: every MNIST image of the digits 0-4."""
+    return load_digit_classes(SOURCE_DIGITS)
+
+
+def load_transfer_target() -> DigitClasses:
+    """Lesson 07's target task, digits 5-9: 20 labelled training images per digit,
+    50 more per digit for validation curves, and all 4,861 test images of those digits."""
+    return load_digit_classes(TARGET_DIGITS, n_train_per_class=20, n_val_per_class=50)

@@ -108,3 +108,23 @@ def image_grid(images, titles=None, highlight=None, ncols: int = 8, title: str =
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def colour_channels(image, title: str = ""):
+    """A colour image ``(height, width, 3)`` beside its red, green and blue channels."""
+    plt = _plt()
+    image = np.asarray(image)
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
+    axes[0].imshow(image)
+    axes[0].set_title(f"colour image {image.shape}")
+    for index, (ax, name, cmap) in enumerate(
+        zip(axes[1:], ("red", "green", "blue"), ("Reds_r", "Greens_r", "Blues_r"), strict=True)
+    ):
+        ax.imshow(image[..., index], cmap=cmap)
+        ax.set_title(f"{name}: image[..., {index}]")
+    for ax in axes:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -7,9 +7,13 @@ nbgrader and the graders rely on.
 
 from __future__ import annotations
 
+import importlib.util
+import math
+import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -76,6 +80,108 @@ def test_every_handed_in_name_is_defined_only_in_a_solution(course, lesson):
         if kind in ("history", "saved_model"):
             continue
         assert f"\n{name} =" not in f"\n{code}", f"{name} is assigned outside a solution region"
+
+
+PART_HEADING = re.compile(r"#+\s*Part\s+([A-Z])\b")
+STATED_POINTS = re.compile(r"\((\d+) points?\b([^)]*)\)")
+GRADED_ELSEWHERE = re.compile(r"graded (?:in|with) Part ([A-Z])")
+
+
+@dataclass
+class Part:
+    letter: str
+    stated: int
+    graded_in: str | None
+    grade_cells: dict[str, float] = field(default_factory=dict)
+
+
+def parts_of(notebook) -> list[Part]:
+    """Every "Part X — … (N points[, graded in Part Y])" heading and the grade cells after it."""
+    parts: list[Part] = []
+    for cell in notebook.cells:
+        first_line = cell.source.splitlines()[0] if cell.source else ""
+        if cell.cell_type == "markdown" and (heading := PART_HEADING.match(first_line)):
+            points = STATED_POINTS.search(first_line)
+            assert points, f"{first_line!r} does not state its points"
+            elsewhere = GRADED_ELSEWHERE.search(points.group(2))
+            parts.append(
+                Part(heading.group(1), int(points.group(1)), elsewhere and elsewhere.group(1))
+            )
+        elif cells.is_test(cell):
+            assert parts, f"grade cell {cells.grade_id(cell)} comes before the first part"
+            parts[-1].grade_cells[cells.grade_id(cell)] = float(cell.metadata.nbgrader.points)
+    return parts
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_points_stated_in_each_part_are_its_grade_cells(course, lesson):
+    """A part without grade cells of its own is graded by the next part's; the points add up.
+
+    E.g. "Part A (1 point, graded in Part B)" and "Part B (5 points)" need grade cells worth 6
+    after Part B's heading (before Part C's).
+    """
+    parts = parts_of(course.source_notebook(lesson))
+    assert parts, "the lesson has no parts"
+    group: list[Part] = []
+    for part in parts:
+        group.append(part)
+        if not part.grade_cells:
+            continue
+        stated = {p.letter: p.stated for p in group}
+        graded = part.grade_cells
+        assert sum(stated.values()) == sum(graded.values()), (
+            f"Parts {'+'.join(stated)} state {stated} points, their grade cells give {graded}"
+        )
+        for p in group:
+            assert p.graded_in in (None, *stated), (
+                f"Part {p.letter} says it is graded in Part {p.graded_in}, but its points are "
+                f"graded after Part {part.letter}"
+            )
+        group = []
+    assert not group, f"Parts {[p.letter for p in group]} state points but no grade cell follows"
+
+
+# Constants of a grader named like a threshold that are tolerances of the grading itself, not
+# targets a student aims at: the notebook need not state them.
+NOT_STATED = {
+    ("02_classification", "MIN_AGREEMENT"): "share of wine_pred equal to the model's own labels",
+}
+THRESHOLD_NAME = re.compile(r"^(MIN|MAX)_|MARGIN|GAIN")
+NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?")
+
+
+def grader_thresholds(course, lesson: str) -> dict[str, float]:
+    """The grader module's threshold constants (MIN_*, MAX_*, *MARGIN*, *GAIN*), flattened."""
+    spec = importlib.util.spec_from_file_location(f"grader_{lesson}", course.grader_path(lesson))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found = {}
+    for name, value in vars(module).items():
+        if not THRESHOLD_NAME.search(name) or (lesson, name) in NOT_STATED:
+            continue
+        if isinstance(value, dict):
+            found.update({f"{name}[{key}]": v for key, v in value.items()})
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            found[name] = value
+    return found
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_threshold_is_stated_as_the_grader_uses_it(course, lesson):
+    """A student reads each accuracy/error/margin limit in the notebook, in the grader's units."""
+    text = "\n".join(
+        c.source for c in course.source_notebook(lesson).cells if c.cell_type == "markdown"
+    )
+    stated = {float(n.replace(",", "")) for n in NUMBER.findall(text)}
+    thresholds = grader_thresholds(course, lesson)
+    missing = {
+        name: value
+        for name, value in thresholds.items()
+        if not any(math.isclose(value, number, rel_tol=1e-9) for number in stated)
+    }
+    assert not missing, (
+        f"the notebook never states {missing} (write the number as the grader has it)"
+    )
 
 
 @pytest.fixture(scope="module")

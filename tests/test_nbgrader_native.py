@@ -3,9 +3,10 @@
 The canned notebooks' `course grade` scores are pinned by ``test_canned.py`` (``EXPECTED``);
 here the same files go through `nbgrader generate_assignment / autograde / generate_feedback /
 export` in a throw-away copy of the course, and every grade cell must get the same points.
-Lesson 01 gets a full class (correct, untouched, wrong); lessons 03 and 04 a cheap one (untouched
-and a mistake that trains briefly), so both passing and failing grade cells are compared. (All
-lessons share one engine; CI's time budget does not allow a class for every lesson.)
+Lesson 01 gets a full class (correct, untouched, wrong); lessons 03, 04 and 07 a cheap one
+(untouched and a mistake that trains briefly or not at all), so both passing and failing grade
+cells are compared. (All lessons share one engine; CI's time budget does not allow a class
+for every lesson.)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ STUDENTS = {"alice": "correct", "bob": "untouched", "carol": "wrong_activation"}
 CHEAP_CLASSES = {
     "03_hidden_layers": {"bob": "untouched", "carol": "sgd_for_adam"},
     "04_mnist_ann": {"bob": "untouched", "carol": "no_validation_split"},
+    "07_transfer_learning": {"bob": "untouched", "carol": "grayscale_one_channel"},
 }
 HIDDEN_CODE_MARKERS = ("hidden_test(", "BEGIN HIDDEN TESTS", "autograder", "handin.", "assert ")
 

@@ -2,7 +2,7 @@
 
 CI validates lesson 01 here; every lesson's solution and untouched release are also graded by
 ``test_canned.py`` (its ``correct`` and ``untouched`` notebooks), so running `course validate`
-on all six lessons (`make validate`) would only repeat the same training within CI's budget.
+on every lesson (`make validate`) would only repeat the same training within CI's budget.
 """
 
 from __future__ import annotations

@@ -1,0 +1,143 @@
+"""Hidden graders of lesson 07_transfer_learning: colour channels, a pretrained base, fine-tuning.
+
+Each test is one grade cell (test id = grade_id). The graders reload the models from the
+hand-in, compare them with the pretrained network they load themselves, and measure them on
+the 4,861 MNIST test digits 5-9 they prepare themselves from the raw images.
+"""
+
+import pytest
+
+from course_lib import checks, data, pretrained, transfer_checks
+
+LESSON = "07_transfer_learning"
+
+HANDIN = {
+    "X_train": "array",
+    "base": "model",
+    "model": "model",
+    "model_head": "model",
+    "model_scratch": "model",
+    "feature_shape": "value",
+    "head_params": "value",
+}
+
+# Test accuracy on the 4,861 test digits 5-9 of the reference solution (100 labelled images;
+# head 20 epochs at Adam 1e-3, then block 3 fine-tuned 10 epochs at 1e-4; the same network
+# from scratch 30 epochs at 1e-3; batch 32), seeds 0-9 on the 2-core machine
+# (benchmarks/lesson_accuracy.py 07_transfer_learning --seeds 0 1 2 3 4 5 6 7 8 9):
+#   model (transfer): min 0.9414, median 0.9451, max 0.9512
+#   model_scratch:    min 0.8126, median 0.8889, max 0.9035
+#   gain:             min +0.0422, median +0.0575, max +0.1323 (worst: seed 4, 0.9457 - 0.9035)
+# MIN_TARGET_ACCURACY: the worst seed minus 0.0114 (55 test digits), above the best network
+# trained from scratch. MIN_GAIN: half the worst seed's gain (97 test digits).
+# MAX_FINE_TUNE_LEARNING_RATE: the task's rate, ten times below the head's 1e-3.
+MIN_TARGET_ACCURACY = 0.93
+MIN_GAIN = 0.02
+MAX_FINE_TUNE_LEARNING_RATE = 1e-4
+
+N_CLASSES = len(data.TARGET_DIGITS)
+FEATURE_SHAPE = transfer_checks.FEATURE_SHAPE
+HEAD_PARAMS = FEATURE_SHAPE[0] * FEATURE_SHAPE[1] * FEATURE_SHAPE[2] * N_CLASSES + N_CLASSES
+
+
+@pytest.fixture(scope="module")
+def target():
+    return data.load_transfer_target()
+
+
+@pytest.fixture(scope="module")
+def pretrained_base():
+    return pretrained.MiniVGG(include_top=False, weights=pretrained.DIGITS_0_4)
+
+
+def test_rgb_input(handin, target):
+    transfer_checks.check_base_input("X_train", handin.array("X_train"), target.x_train)
+
+
+def test_base_without_top(handin):
+    base = handin.model("base")
+    transfer_checks.check_input_shape(base, what="base")
+    transfer_checks.check_pretrained_base(base, what="base")
+
+
+def test_head(handin):
+    model = handin.model("model")
+    transfer_checks.check_input_shape(model)
+    transfer_checks.check_head(model, n_classes=N_CLASSES)
+    checks.check_compile(
+        model,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        metrics=["accuracy"],
+        hints={
+            "loss": "the labels are integers 0-4: sparse_categorical_crossentropy takes them "
+            "as they are",
+            "optimizer": "the task asks for keras.optimizers.Adam(learning_rate=...)",
+            "metrics": "report the accuracy: the fraction of digits read correctly",
+        },
+    )
+
+
+def test_head_parameters(handin):
+    answer = handin.value("feature_shape")
+    if not isinstance(answer, list) or tuple(answer) != FEATURE_SHAPE:
+        raise checks.CheckFailure(
+            "`feature_shape`: wrong shape",
+            expected="(height, width, channels) of the base's output for one image",
+            found=str(tuple(answer) if isinstance(answer, list) else answer),
+            hint="three 2 × 2 poolings halve 32 × 32 three times; the channels are the last "
+            "block's 64 filters",
+        )
+    checks.check_answer_int(
+        "head_params",
+        handin.value("head_params"),
+        HEAD_PARAMS,
+        hint="a Dense layer has (inputs + 1) · units parameters; its inputs are the flattened "
+        "feature map, height · width · channels numbers",
+    )
+
+
+def test_frozen_base(handin, pretrained_base):
+    model_head = handin.model("model_head")
+    transfer_checks.check_base_frozen(model_head, pretrained_base, what="model_head")
+
+
+def test_fine_tuning(handin):
+    transfer_checks.check_fine_tuned(
+        handin.model("model"),
+        handin.model("model_head"),
+        max_learning_rate=MAX_FINE_TUNE_LEARNING_RATE,
+    )
+
+
+def test_target_accuracy(handin, target):
+    accuracy = transfer_checks.accuracy(
+        handin.model("model"), target.x_test, target.y_test, n_classes=N_CLASSES
+    )
+    checks.check_at_least(
+        "test accuracy",
+        accuracy,
+        MIN_TARGET_ACCURACY,
+        hint="prepare the images as the base expects them, train the head on the frozen base, "
+        "then fine-tune block 3 with a small learning rate, for the stated epochs",
+    )
+
+
+def test_transfer_beats_scratch(handin, target, pretrained_base):
+    model = handin.model("model")
+    scratch = handin.model("model_scratch")
+    transfer_checks.check_same_network(model, scratch)
+    transfer_checks.check_starts_untrained(scratch, pretrained_base)
+    transfer = transfer_checks.accuracy(model, target.x_test, target.y_test, n_classes=N_CLASSES)
+    from_scratch = transfer_checks.accuracy(
+        scratch, target.x_test, target.y_test, n_classes=N_CLASSES
+    )
+    if transfer - from_scratch < MIN_GAIN:
+        raise checks.CheckFailure(
+            "comparison: transfer does not beat training from scratch",
+            expected=f"model at least {MIN_GAIN:g} more accurate than model_scratch",
+            found=f"model {transfer:.4f}, model_scratch {from_scratch:.4f}",
+            hint="train both on the same 100 images with the same batch size and as many "
+            "epochs in total; the transferred model keeps its pretrained base frozen in "
+            "phase 1",
+        )
