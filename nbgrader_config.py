@@ -8,6 +8,9 @@ The grading limits below are read by `course grade` too (course_lib.grader.setti
 its command-line flags (--cell-timeout, --timeout, --memory-mb, --workers) override them.
 """
 
+import os
+import sys
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -24,6 +27,20 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".course"]
+
+# nbgrader creates gradebook.db by running `alembic` by name: find it beside this Python
+# however JupyterLab or nbgrader was started (an unactivated `.venv/bin/jupyter lab` too).
+_scripts = os.path.dirname(sys.executable)
+if _scripts not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([_scripts, os.environ.get("PATH", "")])
+
+# --- students' Validate (the toolbar button and `nbgrader validate`) ------------------------
+# The released grade cells are empty (their hidden tests are cut out), so nbgrader's default
+# Validate passed any notebook. Validating every cell makes the ungraded self-checks count:
+# an untouched answer (NotImplementedError) or a wrong one (the self-check's CheckFailure,
+# shown as what/expected/found/hint) fails Validate, a correct notebook passes. The hidden
+# graders stay hidden: they run only when the instructor grades.
+c.Validator.validate_all = True
 
 # --- grading limits (nbgrader autograde and `course grade` alike) ---------------------------
 c.Execute.timeout = 600  # seconds per cell: Keras cells train for minutes, not nbgrader's 30 s

@@ -61,6 +61,10 @@ class CheckFailure(AssertionError):
     def __str__(self) -> str:
         return self.render()
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for a failed check: the message alone, no traceback."""
+        return self.render().splitlines()
+
 
 def not_implemented(name: str, hint: str | None = None) -> CheckFailure:
     """The failure for an answer the student has not written yet."""
