@@ -1,13 +1,17 @@
 # Two commands on a fresh machine (Python 3.11 + pip):
 #   make demo   release lesson 01, grade three notebooks, print their score tables
-#   make test   the whole test suite (unit + slow notebook tests)
+#   make test   the whole test suite (unit + slow notebook tests + browser tests)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 WORKERS ?= 2
+PORT   ?= 8888
+# The browser suite drives Debian's chromium; Playwright never downloads a browser here.
+CHROMIUM ?= /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint data release validate benchmark clean
+.PHONY: demo test test-fast test-browser lint data release validate benchmark lab chromium clean
 
 $(BIN)/course: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +26,19 @@ data: $(BIN)/course
 demo: $(BIN)/course data
 	$(BIN)/course demo
 
-test: $(BIN)/course data
+chromium:
+	@[ -x "$(CHROMIUM)" ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+test: $(BIN)/course data chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 test-fast: $(BIN)/course
 	$(BIN)/python -m pytest -m "not slow"
+
+# JupyterLab in headless chromium: student, instructor, formgrader, feedback and report pages
+test-browser: $(BIN)/course data chromium
+	$(BIN)/python -m pytest -m browser -n $(WORKERS) --dist loadgroup
 
 lint: $(BIN)/course
 	$(BIN)/ruff check .
@@ -38,8 +49,13 @@ release: $(BIN)/course
 validate: $(BIN)/course data
 	$(BIN)/course validate
 
+# JupyterLab on the course folder: formgrader, Assignment List and Validate on one machine
+lab: $(BIN)/course data
+	$(BIN)/course lab --port $(PORT)
+
 benchmark: $(BIN)/course data
 	$(BIN)/python benchmarks/grading_speed.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache gradebook.db submitted autograded feedback demo-output
+	rm -rf $(VENV) .pytest_cache .ruff_cache gradebook.db submitted autograded feedback demo-output \
+		exchange student tests/browser/artefacts

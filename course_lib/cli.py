@@ -84,19 +84,24 @@ def _class_lessons(course, target: str, submitted: Path | None) -> list[str]:
 
 
 def cmd_grade_class(args) -> int:
+    import functools
     import json
 
-    from course_lib.classroom.batch import grade_class
     from course_lib.classroom.progress import Progress
 
-    course = _course(args)
-    submitted = Path(args.submitted).resolve() if args.submitted else None
-    lessons = _class_lessons(course, args.notebook, submitted)
-    if not lessons:
-        print("course: no submissions found in submitted/<student>/<lesson>/", file=sys.stderr)
-        return 2
-    batches = []
+    # On screen at once: loading the grading machinery takes seconds on a busy machine.
+    bar = Progress(label=args.notebook)
     try:
+        from course_lib.classroom.batch import grade_class
+
+        course = _course(args)
+        submitted = Path(args.submitted).resolve() if args.submitted else None
+        lessons = _class_lessons(course, args.notebook, submitted)
+        if not lessons:
+            bar.close()
+            print("course: no submissions found in submitted/<student>/<lesson>/", file=sys.stderr)
+            return 2
+        batches = []
         for lesson in lessons:
             batches.append(
                 grade_class(
@@ -107,15 +112,18 @@ def cmd_grade_class(args) -> int:
                     force=args.force,
                     limits=_limits(args, course),
                     db_url=args.db_url,
-                    progress=Progress,
+                    progress=functools.partial(bar.begin, label=lesson),
                 )
             )
     except KeyboardInterrupt:
+        bar.close()
         print(
             "\ninterrupted: every finished result is kept; run the same command again to resume",
             file=sys.stderr,
         )
         return 130
+    finally:
+        bar.close()
     for batch in batches:
         if args.json:
             subs = [
@@ -132,17 +140,19 @@ def cmd_feedback(args) -> int:
     from course_lib.classroom.feedback import write_feedback
 
     course = _course(args)
-    written = write_feedback(course.root, course.check_lesson(args.lesson))
-    for path in written:
+    run = write_feedback(course.root, course.check_lesson(args.lesson))
+    for path in run.written:
         print(path.relative_to(course.root))
-    if not written:
+    for student, why in run.skipped.items():
+        print(f"course: no feedback for {student!r}: {why}", file=sys.stderr)
+    if not run.written and not run.skipped:
         print(
             f"course: no graded submissions of {args.lesson}: run `course grade "
             f"{args.lesson} --all` first",
             file=sys.stderr,
         )
         return 2
-    return 0
+    return 1 if run.skipped else 0
 
 
 def cmd_report(args) -> int:
@@ -235,6 +245,14 @@ def cmd_data_check(args) -> int:
     return 1 if any(s.state == "corrupt" for s in states) else 0
 
 
+def cmd_lab(args) -> int:
+    from course_lib.admin.lab import run_lab
+
+    extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
+    run_lab(_course(args), port=args.port, open_browser=not args.no_browser, extra=extra)
+    return 0  # not reached: the process became JupyterLab
+
+
 def cmd_demo(args) -> int:
     from course_lib.admin.demo import run_demo
 
@@ -303,6 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_data_check
     )
 
+    lab = sub.add_parser(
+        "lab", help="JupyterLab on the course folder: formgrader, Assignment List, Validate"
+    )
+    lab.add_argument("--port", type=int, default=8888, help="port on 127.0.0.1 (default 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.add_argument(
+        "jupyter_args", nargs=argparse.REMAINDER, help="more options for jupyter lab, after --"
+    )
+    lab.set_defaults(func=cmd_lab)
+
     demo = sub.add_parser("demo", help="release lesson 01 and grade three notebooks")
     _add_limits(demo)
     demo.set_defaults(func=cmd_demo)
@@ -311,11 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from course_lib.grader.course import CourseError
-
     try:
         return args.func(args)
-    except CourseError as exc:
+    except Exception as exc:
+        # imported here, not first: it loads nbformat, and a command's first output (the
+        # progress of `grade --all`) should not wait for that
+        from course_lib.grader.course import CourseError
+
+        if not isinstance(exc, CourseError):
+            raise
         print(f"course: {exc}", file=sys.stderr)
         return 2
 
