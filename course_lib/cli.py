@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from course_lib.admin.student_cli import add_data_commands
 from course_lib.grader.settings import DEFAULT_LIMITS
 
 
@@ -156,10 +157,16 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from course_lib.classroom.class_report import write_class_report
-
     course = _course(args)
-    path = write_class_report(course.root, course.check_lesson(args.lesson))
+    lesson = course.check_lesson(args.lesson)
+    if args.format == "html":
+        from course_lib.classroom.class_report import write_class_report
+
+        path = write_class_report(course.root, lesson)
+    else:
+        from course_lib.classroom.export import write_export
+
+        path = write_export(course.root, lesson, args.format)
     print(path.relative_to(course.root))
     return 0
 
@@ -218,39 +225,27 @@ def cmd_validate(args) -> int:
     return 1 if failed else 0
 
 
-def cmd_data_import(args) -> int:
-    from course_lib.admin import datasets
-
-    try:
-        states = datasets.import_folder(Path(args.folder))
-    except FileNotFoundError as exc:
-        print(f"✘ {exc}", file=sys.stderr)
-        return 2
-    for state in states:
-        print(f"  {state.state:<16} {state.file.name}  {state.detail}")
-    bad = [s for s in states if s.state == "corrupt"]
-    if bad:
-        print(f"✘ {len(bad)} file(s) failed the checksum and were NOT imported", file=sys.stderr)
-        return 1
-    print(f"Keras dataset cache: {datasets.keras_datasets_dir()}")
-    return 0
-
-
-def cmd_data_check(args) -> int:
-    from course_lib.admin import datasets
-
-    states = datasets.check_cache()
-    for state in states:
-        print(f"  {state.state:<8} {state.file.name}  {state.detail}")
-    return 1 if any(s.state == "corrupt" for s in states) else 0
-
-
 def cmd_lab(args) -> int:
     from course_lib.admin.lab import run_lab
 
     extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
     run_lab(_course(args), port=args.port, open_browser=not args.no_browser, extra=extra)
     return 0  # not reached: the process became JupyterLab
+
+
+def cmd_build_student(args) -> int:
+    from course_lib.admin.student_wheel import StudentWheelError, build_student_bundle
+
+    course = _course(args)
+    try:
+        bundle = build_student_bundle(course, Path(args.out) if args.out else None)
+    except StudentWheelError as exc:
+        print(f"✘ {exc}", file=sys.stderr)
+        return 1
+    print(f"✔ {bundle.wheel}: the student library only (no grader, no lesson code)")
+    print(f"✔ {bundle.requirements}: a student's environment, pinned")
+    print(f"  students: pip install -r requirements.txt {bundle.wheel.name}")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -297,8 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("lesson")
     feedback.set_defaults(func=cmd_feedback)
 
-    report = sub.add_parser("report", help="class report HTML of a graded lesson")
+    report = sub.add_parser(
+        "report", help="class report of a graded lesson (HTML), or its grades for an LMS"
+    )
     report.add_argument("lesson")
+    report.add_argument(
+        "--format",
+        choices=("html", "csv", "json"),
+        default="html",
+        help="html: reports/<lesson>.html for you; csv/json: a row per student, a column per "
+        "test (reports/<lesson>.csv|json)",
+    )
     report.set_defaults(func=cmd_report)
 
     release = sub.add_parser("release", help="nbgrader generate_assignment + leak scan")
@@ -310,16 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limits(validate)
     validate.set_defaults(func=cmd_validate)
 
-    data_parser = sub.add_parser("data", help="offline datasets for Keras")
-    data_sub = data_parser.add_subparsers(dest="data_command", required=True)
-    data_import = data_sub.add_parser(
-        "import", help="verify checksums and copy a folder into the Keras cache"
-    )
-    data_import.add_argument("folder")
-    data_import.set_defaults(func=cmd_data_import)
-    data_sub.add_parser("check", help="report which dataset files Keras will find").set_defaults(
-        func=cmd_data_check
-    )
+    add_data_commands(sub)
 
     lab = sub.add_parser(
         "lab", help="JupyterLab on the course folder: formgrader, Assignment List, Validate"
@@ -330,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
         "jupyter_args", nargs=argparse.REMAINDER, help="more options for jupyter lab, after --"
     )
     lab.set_defaults(func=cmd_lab)
+
+    student = sub.add_parser(
+        "build-student", help="the students' wheel (no graders) and pinned requirements"
+    )
+    student.add_argument("--out", help="output folder (default: dist/student)")
+    student.set_defaults(func=cmd_build_student)
 
     demo = sub.add_parser("demo", help="release lesson 01 and grade three notebooks")
     _add_limits(demo)

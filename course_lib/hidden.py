@@ -35,7 +35,13 @@ def hidden_test(lesson: str, test_id: str) -> None:
         return
     import __main__
     from course_lib import session
-    from course_lib.grader.selfgrade import judge_namespace
+
+    try:
+        from course_lib.grader.selfgrade import judge_namespace
+    except ImportError:  # the student package: no grader to run
+        raise HiddenTestFailed(
+            f"✘ {test_id}: hidden tests run only in the instructor's course folder"
+        ) from None
 
     namespace = vars(__main__)
     notebook = namespace.get("__session__")

@@ -44,7 +44,7 @@ def _stripped(lines: list[str]) -> set[str]:
     return {line.strip() for line in lines}
 
 
-def _secret_lines(source: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
+def secret_lines(source: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
     """Solution lines and hidden-test lines that appear nowhere else in the source notebook."""
     solution, hidden, public = set(), set(), set()
     for cell in source.cells:
@@ -65,7 +65,7 @@ def scan_release(course: Course, lesson: str) -> list[Leak]:
     notebook_path = course.release_notebook_path(lesson)
     if not notebook_path.is_file():
         return [Leak(notebook_path, "the released notebook is missing")]
-    solution, hidden = _secret_lines(course.source_notebook(lesson))
+    solution, hidden = secret_lines(course.source_notebook(lesson))
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(course.root)
         if (
