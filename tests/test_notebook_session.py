@@ -8,6 +8,7 @@ in-notebook hidden test gets the answer-cell code that actually ran.
 from __future__ import annotations
 
 import copy
+import sys
 
 import nbformat
 import pytest
@@ -106,3 +107,16 @@ def test_a_release_notebook_shows_no_startup_log_and_plain_check_messages(course
     assert error.traceback[1].split() == ["expected:", "Dense(units=1,", 'activation="linear")']
     assert error.traceback[-1].strip().startswith("hint:")
     assert not [line for line in error.traceback if "course_lib" in line or "File " in line]
+
+
+def test_a_hidden_test_without_the_grader_says_where_it_runs(monkeypatch):
+    """The student package has no grader: a hidden call there fails with a plain sentence."""
+    from course_lib import hidden
+
+    monkeypatch.delenv("COURSE_GRADING", raising=False)
+    monkeypatch.setitem(sys.modules, "course_lib.grader.selfgrade", None)  # not installed
+    with pytest.raises(hidden.HiddenTestFailed) as failure:
+        hidden.hidden_test(LESSON, "quality")
+    assert failure.value._render_traceback_() == [
+        "✘ quality: hidden tests run only in the instructor's course folder"
+    ]
