@@ -8,6 +8,9 @@ The grading limits below are read by `course grade` too (course_lib.grader.setti
 its command-line flags (--cell-timeout, --timeout, --memory-mb, --workers) override them.
 """
 
+import os
+import sys
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -17,13 +20,39 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from course_lib.classroom.feedback import PREPROCESSORS as FEEDBACK_PREPROCESSORS
+from course_lib.classroom.feedback import FeedbackExporter
 from course_lib.grader.nbgrader_execute import GradedExecute
 from course_lib.grader.settings import COURSE_ID
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
 c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".course"]
+
+# nbgrader creates gradebook.db by running `alembic` by name: find it beside this Python
+# however JupyterLab or nbgrader was started (an unactivated `.venv/bin/jupyter lab` too).
+_scripts = os.path.dirname(sys.executable)
+if _scripts not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([_scripts, os.environ.get("PATH", "")])
+
+# --- students' Validate (the toolbar button and `nbgrader validate`) ------------------------
+# The released grade cells are empty (their hidden tests are cut out), so nbgrader's default
+# Validate passed any notebook. Validating every cell makes the ungraded self-checks count:
+# an untouched answer (NotImplementedError) or a wrong one (the self-check's CheckFailure,
+# shown as what/expected/found/hint) fails Validate, a correct notebook passes. The hidden
+# graders stay hidden: they run only when the instructor grades.
+c.Validator.validate_all = True
+
+# --- nbgrader's exchange on one machine ------------------------------------------------------
+# `nbgrader release_assignment` → students fetch and submit → `nbgrader collect`, through a
+# folder inside the course. Students' fetched lessons and feedback land in student/. For a
+# shared server, point c.Exchange.root here and in every student's nbgrader config at one
+# shared folder instead (README, "Running a class"; hub/ does it for a JupyterHub).
+c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
+c.Exchange.assignment_dir = os.path.join(COURSE_ROOT, "student")
 
 # --- grading limits (nbgrader autograde and `course grade` alike) ---------------------------
 c.Execute.timeout = 600  # seconds per cell: Keras cells train for minutes, not nbgrader's 30 s
@@ -54,9 +83,10 @@ c.Autograde.autograde_preprocessors = [
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Feedback shows the verdict of each grade cell, never its hidden-test line.
-c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.ClearHiddenTests",
-    "nbgrader.preprocessors.GetGrades",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
+# Feedback: `nbgrader generate_feedback` and `course feedback` write the same page with the
+# course's exporter: markdown rendered, the student's code, outputs and plots, each test's
+# points and teaching message, grade cells only as their verdict (never their hidden code),
+# nothing loaded from a CDN.
+c.GenerateFeedback.exporter_class = FeedbackExporter
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+c.GradingNotes.course_root = COURSE_ROOT

@@ -24,7 +24,8 @@ HANDIN = {
 
 # Test accuracy on the 4,861 test digits 5-9 of the reference solution (100 labelled images;
 # head 20 epochs at Adam 1e-3, then block 3 fine-tuned 10 epochs at 1e-4; the same network
-# from scratch 30 epochs at 1e-3; batch 32) over seeds: autograder/calibration/07_transfer_learning.json.
+# from scratch 30 epochs at 1e-3; batch 32) over seeds:
+# autograder/calibration/07_transfer_learning.json.
 # The accuracy threshold stays above the best network trained from scratch; the gain keeps
 # half of the worst seed's gain.
 CALIBRATED = {
@@ -130,7 +131,8 @@ def measure_target_accuracy(handin) -> float:
 def measure_gain(handin) -> float:
     """How much more accurate the transferred model is than the one trained from scratch."""
     target = data.load_transfer_target()
-    return _accuracy(handin.model("model"), target) - _accuracy(handin.model("model_scratch"), target)
+    transfer = _accuracy(handin.model("model"), target)
+    return transfer - _accuracy(handin.model("model_scratch"), target)
 
 
 def test_target_accuracy(handin, target):

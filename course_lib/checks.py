@@ -114,6 +114,10 @@ class CheckFailure(AssertionError):
     def __str__(self) -> str:
         return self.render()
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for a failed check: the message alone, no traceback."""
+        return self.render().splitlines()
+
 
 class Findings:
     """Several checks run together: every failure is reported, not only the first.

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from course_lib.admin.student_cli import add_data_commands
 from course_lib.grader.settings import DEFAULT_LIMITS
 from course_lib.grader.terminal import json_text, printable
 
@@ -91,17 +92,23 @@ def _class_lessons(course, target: str, submitted: Path | None) -> list[str]:
 
 
 def cmd_grade_class(args) -> int:
-    from course_lib.classroom.batch import grade_class
+    import functools
+
     from course_lib.classroom.progress import Progress
 
-    course = _course(args)
-    submitted = Path(args.submitted).resolve() if args.submitted else None
-    lessons = _class_lessons(course, args.notebook, submitted)
-    if not lessons:
-        print("course: no submissions found in submitted/<student>/<lesson>/", file=sys.stderr)
-        return 2
-    batches = []
+    # On screen at once: loading the grading machinery takes seconds on a busy machine.
+    bar = Progress(label=args.notebook)
     try:
+        from course_lib.classroom.batch import grade_class
+
+        course = _course(args)
+        submitted = Path(args.submitted).resolve() if args.submitted else None
+        lessons = _class_lessons(course, args.notebook, submitted)
+        if not lessons:
+            bar.close()
+            print("course: no submissions found in submitted/<student>/<lesson>/", file=sys.stderr)
+            return 2
+        batches = []
         for lesson in lessons:
             batches.append(
                 grade_class(
@@ -112,15 +119,18 @@ def cmd_grade_class(args) -> int:
                     force=args.force,
                     limits=_limits(args, course),
                     db_url=args.db_url,
-                    progress=Progress,
+                    progress=functools.partial(bar.begin, label=lesson),
                 )
             )
     except KeyboardInterrupt:
+        bar.close()
         print(
             "\ninterrupted: every finished result is kept; run the same command again to resume",
             file=sys.stderr,
         )
         return 130
+    finally:
+        bar.close()
     for batch in batches:
         if args.json:
             subs = [
@@ -137,24 +147,32 @@ def cmd_feedback(args) -> int:
     from course_lib.classroom.feedback import write_feedback
 
     course = _course(args)
-    written = write_feedback(course.root, course.check_lesson(args.lesson))
-    for path in written:
+    run = write_feedback(course.root, course.check_lesson(args.lesson))
+    for path in run.written:
         print(printable(path.relative_to(course.root)))
-    if not written:
+    for student, why in run.skipped.items():
+        print(f"course: no feedback for {printable(student)}: {printable(why)}", file=sys.stderr)
+    if not run.written and not run.skipped:
         print(
             f"course: no graded submissions of {args.lesson}: run `course grade "
             f"{args.lesson} --all` first",
             file=sys.stderr,
         )
         return 2
-    return 0
+    return 1 if run.skipped else 0
 
 
 def cmd_report(args) -> int:
-    from course_lib.classroom.class_report import write_class_report
-
     course = _course(args)
-    path = write_class_report(course.root, course.check_lesson(args.lesson))
+    lesson = course.check_lesson(args.lesson)
+    if args.format == "html":
+        from course_lib.classroom.class_report import write_class_report
+
+        path = write_class_report(course.root, lesson)
+    else:
+        from course_lib.classroom.export import write_export
+
+        path = write_export(course.root, lesson, args.format)
     print(path.relative_to(course.root))
     return 0
 
@@ -276,31 +294,27 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
-def cmd_data_import(args) -> int:
-    from course_lib.admin import datasets
+def cmd_lab(args) -> int:
+    from course_lib.admin.lab import run_lab
 
+    extra = args.jupyter_args[1:] if args.jupyter_args[:1] == ["--"] else args.jupyter_args
+    run_lab(_course(args), port=args.port, open_browser=not args.no_browser, extra=extra)
+    return 0  # not reached: the process became JupyterLab
+
+
+def cmd_build_student(args) -> int:
+    from course_lib.admin.student_wheel import StudentWheelError, build_student_bundle
+
+    course = _course(args)
     try:
-        states = datasets.import_folder(Path(args.folder))
-    except FileNotFoundError as exc:
+        bundle = build_student_bundle(course, Path(args.out) if args.out else None)
+    except StudentWheelError as exc:
         print(f"✘ {exc}", file=sys.stderr)
-        return 2
-    for state in states:
-        print(f"  {state.state:<16} {state.file.name}  {state.detail}")
-    bad = [s for s in states if s.state == "corrupt"]
-    if bad:
-        print(f"✘ {len(bad)} file(s) failed the checksum and were NOT imported", file=sys.stderr)
         return 1
-    print(f"Keras dataset cache: {datasets.keras_datasets_dir()}")
+    print(f"✔ {bundle.wheel}: the student library only (no grader, no lesson code)")
+    print(f"✔ {bundle.requirements}: a student's environment, pinned")
+    print(f"  students: pip install -r requirements.txt {bundle.wheel.name}")
     return 0
-
-
-def cmd_data_check(args) -> int:
-    from course_lib.admin import datasets
-
-    states = datasets.check_cache()
-    for state in states:
-        print(f"  {state.state:<8} {state.file.name}  {state.detail}")
-    return 1 if any(s.state == "corrupt" for s in states) else 0
 
 
 def cmd_doctor(args) -> int:
@@ -355,8 +369,17 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("lesson")
     feedback.set_defaults(func=cmd_feedback)
 
-    report = sub.add_parser("report", help="class report HTML of a graded lesson")
+    report = sub.add_parser(
+        "report", help="class report of a graded lesson (HTML), or its grades for an LMS"
+    )
     report.add_argument("lesson")
+    report.add_argument(
+        "--format",
+        choices=("html", "csv", "json"),
+        default="html",
+        help="html: reports/<lesson>.html for you; csv/json: a row per student, a column per "
+        "test (reports/<lesson>.csv|json)",
+    )
     report.set_defaults(func=cmd_report)
 
     release = sub.add_parser("release", help="nbgrader generate_assignment + leak scan")
@@ -398,16 +421,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limits(calib)
     calib.set_defaults(func=cmd_calibrate)
 
-    data_parser = sub.add_parser("data", help="offline datasets for Keras")
-    data_sub = data_parser.add_subparsers(dest="data_command", required=True)
-    data_import = data_sub.add_parser(
-        "import", help="verify checksums and copy a folder into the Keras cache"
+    add_data_commands(sub)
+
+    lab = sub.add_parser(
+        "lab", help="JupyterLab on the course folder: formgrader, Assignment List, Validate"
     )
-    data_import.add_argument("folder")
-    data_import.set_defaults(func=cmd_data_import)
-    data_sub.add_parser("check", help="report which dataset files Keras will find").set_defaults(
-        func=cmd_data_check
+    lab.add_argument("--port", type=int, default=8888, help="port on 127.0.0.1 (default 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.add_argument(
+        "jupyter_args", nargs=argparse.REMAINDER, help="more options for jupyter lab, after --"
     )
+    lab.set_defaults(func=cmd_lab)
+
+    student = sub.add_parser(
+        "build-student", help="the students' wheel (no graders) and pinned requirements"
+    )
+    student.add_argument("--out", help="output folder (default: dist/student)")
+    student.set_defaults(func=cmd_build_student)
 
     doctor = sub.add_parser(
         "doctor", help="what confinement grading gets here (Landlock ABI), proven by a probe"
@@ -422,11 +452,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from course_lib.grader.course import CourseError
-
     try:
         return args.func(args)
-    except CourseError as exc:
+    except Exception as exc:
+        # imported here, not first: it loads nbformat, and a command's first output (the
+        # progress of `grade --all`) should not wait for that
+        from course_lib.grader.course import CourseError
+
+        if not isinstance(exc, CourseError):
+            raise
         print(f"course: {exc}", file=sys.stderr)
         return 2
 

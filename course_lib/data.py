@@ -4,11 +4,17 @@ Students and graders load data through the same functions, so a grader knows exa
 which rows were the training and the test split without trusting the notebook. Keras's
 own datasets (MNIST) come through Keras; an offline lab imports their files once with
 ``course data import`` (:mod:`course_lib.admin.datasets`).
+
+Files a lesson writes (a saved model, say) go to :func:`scratch_dir`, outside the course
+folder, so a run never leaves artefacts where they would be released or graded.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -141,3 +147,17 @@ def load_transfer_target() -> DigitClasses:
     """Lesson 07's target task, digits 5-9: 20 labelled training images per digit,
     50 more per digit for validation curves, and all 4,861 test images of those digits."""
     return load_digit_classes(TARGET_DIGITS, n_train_per_class=20, n_val_per_class=50)
+
+
+def scratch_dir(lesson: str) -> Path:
+    """The folder where ``lesson`` writes its files: ``~/.cache/keras-course/<lesson>``.
+
+    ``$XDG_CACHE_HOME`` replaces ``~/.cache`` when set. The folder is created if needed;
+    it is the user's own (under grading, the grader's private working folder).
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", lesson):
+        raise ValueError(f"not a lesson name: {lesson!r}")
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    folder = Path(cache) / "keras-course" / lesson
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -27,6 +27,20 @@ _COMPARED = (
     "target_shape",
 )
 
+# The hint of a difference when the check gives none: what the attribute means, never its value.
+_DEFAULT_HINTS = {
+    "type": "use the kind of layer the task names at this position",
+    "units": "use the number of units the task states: it is the size of the layer's output",
+    "activation": "use the activation the task states: it decides what the layer can output",
+    "filters": "use the number of filters the task states: one feature map per filter",
+    "kernel_size": "use the kernel size the task states: the window each filter looks at",
+    "strides": "use the strides the task states: how far the window moves at each step",
+    "padding": 'use the padding the task states: "same" keeps height and width, "valid" shrinks',
+    "pool_size": "use the pool size the task states: the window each pooling step summarises",
+    "rate": "use the rate the task states: the fraction of inputs dropped while training",
+    "target_shape": "use the target shape the task states: each sample's shape after the layer",
+}
+
 _ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU"}
 _TYPE_ALIASES = {
     "MaxPool2D": "MaxPooling2D",
@@ -290,6 +304,7 @@ def diff_layers(expected, found) -> list[LayerDiff]:
                     f"{_position_name(want_index, len(expected))}: wrong layer type",
                     want.describe(),
                     f"{got.describe()}   (layer {got_index + 1} of {total})",
+                    _DEFAULT_HINTS["type"],
                 )
             )
         else:
@@ -311,6 +326,7 @@ def _attribute_diffs(
             f"{where}: wrong {name.replace('_', ' ')}",
             want.describe(),
             f"{got.describe()}   (layer {index + 1} of {total})",
+            _DEFAULT_HINTS.get(name),
         )
         for name in _COMPARED
         if getattr(want, name) is not None and _differs(want, got, name)

@@ -66,6 +66,7 @@ def test_every_module_has_an_audience():
         "course_lib.inspection",
         "course_lib.plots",
         "course_lib.pretrained",
+        "course_lib.session",
         "course_lib.training_checks",
         "course_lib.transfer_checks",
     ]
@@ -96,7 +97,7 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError(f"instructor extra {name} imported")
 sys.meta_path.insert(0, Block())
 import course_lib, course_lib.checks, course_lib.data, course_lib.hidden
-import course_lib.inspection, course_lib.plots, course_lib.training_checks
+import course_lib.inspection, course_lib.plots, course_lib.session, course_lib.training_checks
 import course_lib.pretrained, course_lib.transfer_checks
 print("ok")
 """

@@ -166,7 +166,7 @@ def test_feedback_shows_points_messages_and_outputs_but_no_hidden_tests(graded):
     page = (klass.root / "feedback" / "wrong_activation" / LESSON / f"{LESSON}.html").read_text()
     assert "Score: 5 / 10" in page
     assert "output layer: wrong activation" in page
-    assert "activation=&quot;relu&quot;" in page  # the student's own code
+    assert "activation=&#34;relu&#34;" in page  # the student's own code
     assert "train: (353, 10)" in page and "Total params" in page  # and its outputs
 
 
@@ -179,8 +179,8 @@ def test_class_report_has_plots_failures_and_the_submissions_to_look_at(graded):
     assert "test mean absolute error: too high" in page
     look = page.split("Needs a human look")[1]
     for student in ("kernel_crash", "infinite_loop", "memory_hog", MALFORMED):
-        assert f"<b>{student}</b>" in look
-    assert "<b>correct</b>" not in look
+        assert f"<strong>{student}</strong>" in look
+    assert "<strong>correct</strong>" not in look
 
 
 def test_nbgrader_autograde_gives_the_same_gradebook(graded, released, tmp_path):

@@ -1,22 +1,19 @@
 """Do the parts of class grading behave, without running a notebook?
 
-Status from a report, atomic result files, finding submissions, the progress line,
-feedback that never shows test code, the class report, and the CLI's refusals.
+Status from a report, atomic result files, finding submissions and the CLI's refusals
+(the progress line: test_progress.py; the pages: test_pages.py).
 """
 
 from __future__ import annotations
 
-import io
 import json
 
 import nbformat
 import pytest
 
 from course_lib import cli
-from course_lib.classroom import class_report, feedback
 from course_lib.classroom.batch import find_submissions
 from course_lib.classroom.gradebook import ReplayGraded
-from course_lib.classroom.progress import Progress, clock
 from course_lib.classroom.store import ResultStore, SubmissionResult, fingerprint
 from course_lib.grader.execution import ExecutionOutcome
 from course_lib.grader.report import GradeReport, Status, TestResult
@@ -24,12 +21,6 @@ from course_lib.grader.report import GradeReport, Status, TestResult
 from .conftest import ROOT, copy_course
 
 LESSON = "01_regression"
-PNG = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
-    "rkJggg=="
-)
-
-
 DIED = "the kernel died (exit status 3) in the cell starting `x`"
 MEMORY = "the kernel used more than 2048 MB of memory and was stopped in the cell starting `x`"
 CELL = "a cell was stopped: the cell ran longer than 20 s and was stopped"
@@ -107,16 +98,6 @@ def test_submissions_are_found_in_nbgraders_layout(tmp_path):
     assert find_submissions(tmp_path / "nowhere", LESSON) == []
 
 
-def test_progress_prints_a_bar_with_an_eta():
-    stream = io.StringIO()
-    progress = Progress(4, stream=stream, width=8)
-    assert "ETA ?" in progress.line()
-    progress.step("ada graded 10/10")
-    assert stream.getvalue().startswith("[##......] 1/4  0:00 elapsed  ETA 0:00")
-    assert stream.getvalue().endswith("last: ada graded 10/10\n")
-    assert (clock(75), clock(3725)) == ("1:15", "1:02:05")
-
-
 def _result(student="ada", status=Status.GRADED, passed=True, fingerprint="") -> SubmissionResult:
     reason = None if status is Status.GRADED else "the kernel died"
     test = TestResult(
@@ -135,38 +116,6 @@ def _result(student="ada", status=Status.GRADED, passed=True, fingerprint="") ->
         fingerprint=fingerprint,
         wall_seconds=12.5,
     )
-
-
-def test_feedback_shows_verdicts_outputs_and_plots_but_never_test_code():
-    notebook = nbformat.v4.new_notebook()
-    answer = nbformat.v4.new_code_cell(
-        "model.fit(x)\n### BEGIN HIDDEN TESTS\nassert secret\n### END HIDDEN TESTS\n",
-        outputs=[
-            nbformat.v4.new_output("stream", text="W0000 00:00:1 absl noise\nloss 0.5\n"),
-            nbformat.v4.new_output("display_data", data={"image/png": PNG}),
-        ],
-    )
-    test = nbformat.v4.new_code_cell('hidden_test("01_regression", "quality")')
-    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "quality"}
-    notebook.cells = [nbformat.v4.new_markdown_cell("# Part <E>"), answer, test]
-    page = feedback.render(_result(passed=False), notebook)
-    assert "hidden_test" not in page and "secret" not in page and "absl" not in page
-    assert "model.fit(x)" in page and "loss 0.5" in page and "# Part &lt;E&gt;" in page
-    assert f"data:image/png;base64,{PNG}" in page
-    assert "Test quality</b>: ✘ failed, 0 / 2 points" in page
-    assert "Score: 0 / 2" in page
-
-
-def test_class_report_plots_and_lists_what_needs_a_look():
-    results = {
-        "ada": _result("ada"),
-        "bo": _result("bo", status=Status.CRASHED, passed=False),
-    }
-    page = class_report.render(LESSON, results)
-    assert page.count("data:image/png;base64,") == 3
-    assert "<td>1</td><td>quality</td><td>test error: too high</td>" in page
-    look = page.split("Needs a human look")[1]
-    assert "<b>bo</b>" in look and "crashed: the kernel died" in look and "<b>ada</b>" not in look
 
 
 def test_replay_without_a_graded_notebook_fails_every_test():

@@ -59,6 +59,30 @@ def test_grade_cells_hold_only_the_canonical_hidden_call(course, lesson):
             ), "a hidden test region is the single call into the graders"
 
 
+GRADED_CELL_NOTE = (
+    "# Graded cell: a hidden test checks this part when your notebook is graded. "
+    "Leave it as it is."
+)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_students_see_what_a_grade_cell_is_and_a_quiet_setup(course, lesson):
+    """The release shows a grade cell's note only; the setup imports course_lib first.
+
+    course_lib keeps TensorFlow's start-up log out of the notebook only if it is imported
+    before Keras.
+    """
+    notebook = course.source_notebook(lesson)
+    for cell in notebook.cells:
+        if cells.is_test(cell):
+            assert cell.source.splitlines()[0] == GRADED_CELL_NOTE, cells.grade_id(cell)
+    setup = next(c for c in notebook.cells if cells.grade_id(c) == "setup")
+    imports = [line for line in setup.source.splitlines() if re.match(r"(from|import) ", line)]
+    assert imports[0].startswith("from course_lib import ") and imports[0].endswith(
+        "# isort: skip"
+    ), "the setup cell imports course_lib before anything else"
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_answer_cells_have_a_solution_region(course, lesson):
     for cell in course.source_notebook(lesson).cells:

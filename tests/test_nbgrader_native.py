@@ -108,9 +108,22 @@ def test_export_totals_match(autograded_course):
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test_code(autograded_course):
+    """`course feedback` and `nbgrader generate_feedback` write one page, at one path."""
     course = autograded_course
-    nbgrader(course, "generate_feedback", LESSON)
-    html = (course.root / "feedback" / "carol" / LESSON / f"{LESSON}.html").read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "course_lib.cli", "feedback", LESSON],
+        cwd=course.root,
+        capture_output=True,
+        text=True,
+        env=venv_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    paths = {s: course.root / "feedback" / s / LESSON / f"{LESSON}.html" for s in STUDENTS}
+    by_course = {student: path.read_bytes() for student, path in paths.items()}
+    nbgrader(course, "generate_feedback", LESSON, "--force")
+    assert {student: path.read_bytes() for student, path in paths.items()} == by_course
+    html = paths["carol"].read_text()
     assert "output layer: wrong activation" in html
+    assert "<h1>Lesson 01" in html  # markdown rendered, not its source
     leaked = [marker for marker in HIDDEN_CODE_MARKERS if marker in html]
     assert leaked == [], f"feedback reveals grader code: {leaked}"

@@ -1,12 +1,16 @@
 """Release lessons with nbgrader, then prove the release leaks nothing.
 
-:func:`release_lesson` runs ``nbgrader generate_assignment`` into ``release/`` and then
-:func:`scan_release`, which fails loudly if a released file contains solution code,
-hidden-test code, outputs, or anything naming the hidden graders.
+:func:`release_lesson` refuses a lesson folder holding files the lesson does not declare
+as its data (:func:`undeclared_files`: a trained model left by a run, say), gives the
+source notebook the metadata a kernel fills in (:func:`normalise_metadata`, so opening a
+notebook in JupyterLab does not mark it modified), runs ``nbgrader generate_assignment``
+into ``release/`` and then :func:`scan_release`, which fails loudly if a released file
+contains solution code, hidden-test code, outputs, or anything naming the hidden graders.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 import sys
@@ -16,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from course_lib.grader import cells
-from course_lib.grader.course import Course
+from course_lib.grader.course import Course, CourseError
 
 MARKERS = tuple(marker.removeprefix("### ") for marker in cells.MARKERS)
 # Words that would point a student at the hidden graders.
@@ -40,7 +44,7 @@ def _stripped(lines: list[str]) -> set[str]:
     return {line.strip() for line in lines}
 
 
-def _secret_lines(source: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
+def secret_lines(source: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
     """Solution lines and hidden-test lines that appear nowhere else in the source notebook."""
     solution, hidden, public = set(), set(), set()
     for cell in source.cells:
@@ -61,7 +65,7 @@ def scan_release(course: Course, lesson: str) -> list[Leak]:
     notebook_path = course.release_notebook_path(lesson)
     if not notebook_path.is_file():
         return [Leak(notebook_path, "the released notebook is missing")]
-    solution, hidden = _secret_lines(course.source_notebook(lesson))
+    solution, hidden = secret_lines(course.source_notebook(lesson))
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(course.root)
         if (
@@ -110,9 +114,70 @@ def venv_env() -> dict[str, str]:
     return env
 
 
+# What nbgrader's CourseDirectory.ignore skips in a lesson folder (nbgrader_config.py).
+IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", ".course")
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def undeclared_files(course: Course, lesson: str) -> list[Path]:
+    """Files in ``source/<lesson>/`` that are neither the notebook nor declared lesson data."""
+    folder = course.source_dir / lesson
+    try:
+        declared = {Path(name) for name in course.lesson_data(lesson)}
+    except CourseError as exc:
+        raise ReleaseError(str(exc)) from None
+    notebook = Path(f"{lesson}.ipynb")
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in IGNORED):
+            continue
+        if path.is_file() and rel != notebook and rel not in declared:
+            found.append(path)
+    return found
+
+
+def kernel_metadata() -> dict:
+    """The notebook metadata JupyterLab's kernel fills in when it starts (this Python's)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return {"kernelspec": dict(KERNELSPEC), "language_info": dict(IPythonKernel.language_info)}
+
+
+def normalise_metadata(path: Path) -> bool:
+    """Give the notebook at ``path`` the kernel's metadata and no outputs; True if changed.
+
+    An instructor who runs the source notebook in JupyterLab leaves outputs and execution
+    counts in it (autosave writes them): they are cleared. ``kernelspec`` and
+    ``language_info`` become what a kernel fills in. The cells' code stays as written.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    wanted = kernel_metadata()
+    run = [c for c in notebook.cells if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    if not run and all(notebook.metadata.get(key) == value for key, value in wanted.items()):
+        return False
+    notebook.metadata.update(wanted)
+    for cell in run:
+        cell.outputs = []
+        cell.execution_count = None
+    nbformat.write(notebook, path)
+    return True
+
+
 def release_lesson(course: Course, lesson: str) -> list[Leak]:
-    """Run nbgrader's generate_assignment for ``lesson``, then scan the release."""
+    """Check the lesson folder, normalise the source's metadata, run nbgrader's
+    generate_assignment for ``lesson``, then scan the release."""
     course.check_lesson(lesson)
+    stray = undeclared_files(course, lesson)
+    if stray:
+        listed = "\n".join(f"    {path.relative_to(course.root)}" for path in stray)
+        raise ReleaseError(
+            f"source/{lesson}/ holds files that are not lesson data:\n{listed}\n"
+            "  delete them (a lesson writes its models and exports to data.scratch_dir), or "
+            'declare real data in the notebook\'s metadata: {"course": {"data": [...]}}'
+        )
+    normalise_metadata(course.source_notebook_path(lesson))
     cmd = [
         sys.executable,
         "-m",

@@ -184,8 +184,14 @@ class LocalPool:
         self.server = start_warm_server(self.threads)
         self.label = f"{workers} local worker(s) × {self.threads} thread(s), warm server"
 
-    def submit(self, job: Job):
-        return self.executor.submit(run_job, job, self.threads, self.server)
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None):
+        """Grade ``job`` on the next free worker; ``on_start`` is called when it starts."""
+        return self.executor.submit(self._grade, job, on_start)
+
+    def _grade(self, job: Job, on_start: Callable[[], None] | None) -> JobResult:
+        if on_start is not None:
+            on_start()
+        return run_job(job, self.threads, self.server)
 
     def completed(self, futures: list) -> Iterator:
         return concurrent.futures.as_completed(futures)
@@ -236,7 +242,8 @@ class DaskPool:
         self.futures: list = []
         self.label = f"Dask at {address}: {sum(self.slots_by_host.values())} worker thread(s)"
 
-    def submit(self, job: Job):
+    def submit(self, job: Job, on_start: Callable[[], None] | None = None):
+        """Queue ``job`` on the cluster (when a worker starts it is not observed here)."""
         future = self.client.submit(
             run_on_dask_worker,
             job,
@@ -384,7 +391,11 @@ def grade_class(
         if bar and done:
             bar.note(f"{lesson}: {len(done)} submission(s) already graded, kept (--force regrades)")
         outcome.submissions = list(done)
-        outcome.submissions += _run(batch, todo, scheduler, limits, bar, outcome)
+        try:
+            outcome.submissions += _run(batch, todo, scheduler, limits, bar, outcome)
+        finally:
+            if bar:
+                bar.close()
     outcome.submissions.sort(key=lambda s: s.student)
     outcome.wall_seconds = round(time.monotonic() - started, 2)
     return outcome
@@ -430,6 +441,11 @@ def _plan(batch: _Batch, submissions: Iterable[Submission], force: bool):
     return done, todo
 
 
+def _announce(bar: Progress | None, student: str) -> Callable[[], None] | None:
+    """What a worker calls when it starts grading ``student`` (shown as running now)."""
+    return (lambda: bar.started(student)) if bar else None
+
+
 def _run(batch: _Batch, todo: list[_Todo], scheduler, limits, bar, outcome):
     finished: list[SubmissionResult] = []
 
@@ -437,7 +453,10 @@ def _run(batch: _Batch, todo: list[_Todo], scheduler, limits, bar, outcome):
         kept = batch.keep(item.submission, item.sha256, result)
         finished.append(kept)
         if bar:
-            bar.step(f"{kept.student} {kept.status} {kept.score:g}/{kept.max_score:g}")
+            bar.step(
+                f"{kept.student} {kept.status} {kept.score:g}/{kept.max_score:g}",
+                name=kept.student,
+            )
 
     grading = []
     for item in todo:
@@ -460,7 +479,9 @@ def _run(batch: _Batch, todo: list[_Todo], scheduler, limits, bar, outcome):
     try:
         futures = {}
         for item in grading:
-            futures[pool.submit(batch.job(item.submission, item.sha256, item.content))] = item
+            job = batch.job(item.submission, item.sha256, item.content)
+            announce = _announce(bar, item.submission.student)
+            futures[pool.submit(job, announce)] = item
             item.content = None  # the job holds it now
         for future in pool.completed(list(futures)):
             item = futures[future]

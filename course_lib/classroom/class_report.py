@@ -1,40 +1,62 @@
 """One HTML page per lesson for the instructor: how the class did, and what needs a look.
 
-Score distribution, pass rate per graded test, the most frequent failure messages, grading
-time per submission (figures as embedded PNGs), and the submissions a person should open:
-not cleanly graded, tampered with, or not recorded in the gradebook.
+A table with every student (score, status, grading time, first failure), the submissions a
+person should open (not cleanly graded, tampered with, not recorded in the gradebook), the
+score distribution, the pass rate per graded test, the most frequent failure messages and
+the grading time per submission (figures as embedded PNGs). Built with the Jinja2 template
+``class_report.html.j2`` (autoescape); student ids in figures are drawn as plain text.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 from matplotlib.figure import Figure
 
-from course_lib.classroom.feedback import STYLE
+from course_lib.classroom import pages
 from course_lib.classroom.store import ResultStore, SubmissionResult, write_atomically
 from course_lib.grader.report import Status
 
 TOP_FAILURES = 10
+LABEL_CHARS = 30
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    student: str
+    score: float
+    max_score: float
+    status: str
+    reason: str
+    seconds: float
+    first_failure: str
+    look: list[str]
 
 
 def _png(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    encoded = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img alt="figure" src="data:image/png;base64,{encoded}">'
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _label(text: str) -> str:
+    """A student id or test id as a figure label: printable, short."""
+    text = pages.plain_text(text).replace("\n", " ")
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
 @matplotlib.rc_context({"text.parse_math": False})  # labels are student ids: text, not TeX
 def _bars(title: str, labels: list[str], values: list[float], xlabel: str) -> str:
     figure = Figure(figsize=(7, 0.4 * len(labels) + 1.2))
     axes = figure.subplots()
-    axes.barh(labels, values, color="#4c72b0")
+    positions = list(range(len(labels)))
+    axes.barh(positions, values, color="#4c72b0")
+    axes.set_yticks(positions, [_label(label) for label in labels], parse_math=False)
     axes.invert_yaxis()
     axes.set_title(title)
     axes.set_xlabel(xlabel)
@@ -62,6 +84,30 @@ def needs_a_look(result: SubmissionResult) -> list[str]:
     return reasons
 
 
+def _first_failure(result: SubmissionResult) -> str:
+    for test in result.report.tests:
+        if not test.passed:
+            first = (test.message.splitlines() or [""])[0]
+            return f"{test.id}: {first}"
+    return ""
+
+
+def student_rows(results: dict[str, SubmissionResult]) -> list[StudentRow]:
+    return [
+        StudentRow(
+            student=student,
+            score=result.score,
+            max_score=result.max_score,
+            status=str(result.status),
+            reason=result.reason or "",
+            seconds=result.wall_seconds,
+            first_failure=_first_failure(result),
+            look=needs_a_look(result),
+        )
+        for student, result in sorted(results.items())
+    ]
+
+
 def render(lesson: str, results: dict[str, SubmissionResult]) -> str:
     """The class report page for ``lesson``."""
     reports = [r.report for r in results.values()]
@@ -76,16 +122,9 @@ def render(lesson: str, results: dict[str, SubmissionResult]) -> str:
         if not t.passed
     )
     times = sorted(((s, r.wall_seconds) for s, r in results.items()), key=lambda x: -x[1])
-    statuses = Counter(str(r.status) for r in results.values())
-    body = [
-        f"<h1>{html.escape(lesson)}: class report</h1>",
-        f"<p>{len(results)} submission(s); mean score "
-        f"{(sum(scores) / len(scores) if scores else 0):.2f} / {max_score:g}; "
-        + ", ".join(f"{n} {html.escape(s)}" for s, n in sorted(statuses.items()))
-        + "</p>",
-    ]
+    figures = []
     if results:
-        body += [
+        figures = [
             _histogram(scores, max_score),
             _bars(
                 "Pass rate per graded test",
@@ -95,24 +134,18 @@ def render(lesson: str, results: dict[str, SubmissionResult]) -> str:
             ),
             _bars("Grading time per submission", [s for s, _ in times], [t for _, t in times], "s"),
         ]
-    rows = "".join(
-        f"<tr><td>{n}</td><td>{html.escape(t)}</td><td>{html.escape(m)}</td></tr>"
-        for (t, m), n in failures.most_common(TOP_FAILURES)
-    )
-    body.append(
-        "<h2>Most frequent failure messages</h2>"
-        f"<table><tr><th>count</th><th>test</th><th>message</th></tr>{rows}</table>"
-    )
-    look = "".join(
-        f"<li><b>{html.escape(student)}</b> ({r.score:g}/"
-        f"{r.max_score:g}): {html.escape('; '.join(needs_a_look(r)))}</li>"
-        for student, r in results.items()
-        if needs_a_look(r)
-    )
-    body.append(f"<h2>Needs a human look</h2><ul>{look or '<li>nothing</li>'}</ul>")
-    return (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(lesson)} class '
-        f"report</title><style>{STYLE}</style></head><body>{''.join(body)}</body></html>"
+    rows = student_rows(results)
+    return pages.render(
+        "class_report.html.j2",
+        lesson=lesson,
+        count=len(results),
+        mean=sum(scores) / len(scores) if scores else 0.0,
+        max_score=max_score,
+        statuses=sorted(Counter(str(r.status) for r in results.values()).items()),
+        rows=rows,
+        look=[row for row in rows if row.look],
+        figures=figures,
+        failures=[(n, test, message) for (test, message), n in failures.most_common(TOP_FAILURES)],
     )
 
 

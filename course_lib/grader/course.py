@@ -76,14 +76,28 @@ class Course:
     def tests(self, lesson: str) -> list[cells.GradedTest]:
         return cells.graded_tests(self.source_notebook(lesson))
 
+    def lesson_data(self, lesson: str) -> list[str]:
+        """The files the lesson declares as its data, relative to ``source/<lesson>/``.
+
+        A lesson declares them in its source notebook's metadata, ``{"course": {"data":
+        ["weather.csv", ...]}}``; nothing else in its folder is released or graded with it.
+        """
+        meta = self.source_notebook(lesson).metadata.get("course", {})
+        declared = meta.get("data", []) if isinstance(meta, dict) else None
+        if not isinstance(declared, list) or not all(isinstance(d, str) for d in declared):
+            raise CourseError(f"{lesson}: metadata course.data must be a list of relative paths")
+        for name in declared:
+            path = Path(name)
+            if path.is_absolute() or ".." in path.parts or not path.parts:
+                raise CourseError(
+                    f"{lesson}: lesson data {name!r} must be a path inside source/{lesson}/"
+                )
+        return declared
+
     def lesson_files(self, lesson: str) -> list[Path]:
-        """Files shipped beside the lesson notebook (data the notebook reads)."""
+        """The declared data files shipped beside the lesson notebook (see :meth:`lesson_data`)."""
         folder = self.source_dir / lesson
-        return [
-            p
-            for p in folder.rglob("*")
-            if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts
-        ]
+        return [folder / name for name in self.lesson_data(lesson) if (folder / name).is_file()]
 
     def cell_id_sets(self) -> dict[str, set[str]]:
         return {lesson: cells.cell_ids(self.source_notebook(lesson)) for lesson in self.lessons}
