@@ -3,7 +3,8 @@
 1. read the file (any damage → ungradable, with the reason);
 2. find its lesson and rebuild it from the instructor's source (:mod:`notebooks`);
 3. execute it in a confined kernel and collect its hand-in (:mod:`execution`);
-4. run the lesson's hidden graders on the hand-in in a fresh process (:mod:`verdict`);
+4. run the lesson's hidden graders on the hand-in in a fresh process (:mod:`verdict`), started
+   during step 3 so that its imports cost no time, reading the hand-in only after it;
 5. score each grade cell with the points of the instructor's source.
 
 The nbgrader path (:mod:`course_lib.grader.nbgrader_execute`) calls steps 3–4 the same way, so
@@ -24,7 +25,7 @@ from course_lib.grader.course import Course
 from course_lib.grader.execution import ExecutionOutcome, execute_notebook
 from course_lib.grader.report import GradeReport, Status, TestResult
 from course_lib.grader.settings import DEFAULT_LIMITS, Limits
-from course_lib.grader.verdict import GraderRunner, TestVerdict, run_verdict
+from course_lib.grader.verdict import GraderRunner, TestVerdict, Verdict
 
 
 def judge(
@@ -41,27 +42,26 @@ def judge(
     tests = course.tests(lesson)
     with tempfile.TemporaryDirectory(prefix="course-handin-") as tmp:
         handin_dir = Path(tmp) / "handin"
-        outcome = execute_notebook(
-            notebook,
-            spec=course.handin_spec(lesson),
-            limits=limits,
-            handin_dir=handin_dir,
-            lesson_files=course.lesson_files(lesson),
-            lesson_dir=course.source_dir / lesson,
-        )
-        answers = {
-            cells.grade_id(cell): str(cell.source)
-            for cell in notebook.cells
-            if cells.is_answer(cell) and cells.grade_id(cell)
-        }
-        verdicts = run_verdict(
-            course.grader_path(lesson),
-            handin_dir,
-            {**outcome.as_dict(), "answers": answers},
-            [t.id for t in tests],
-            limits,
-            graders,
-        )
+        handin_dir.mkdir()
+        # started now, the graders' process imports and collects while the notebook runs;
+        # it reads the hand-in only once execute_notebook has taken it over from a dead kernel
+        with Verdict(course.grader_path(lesson), handin_dir, limits, graders) as verdict:
+            outcome = execute_notebook(
+                notebook,
+                spec=course.handin_spec(lesson),
+                limits=limits,
+                handin_dir=handin_dir,
+                lesson_files=course.lesson_files(lesson),
+                lesson_dir=course.source_dir / lesson,
+            )
+            answers = {
+                cells.grade_id(cell): str(cell.source)
+                for cell in notebook.cells
+                if cells.is_answer(cell) and cells.grade_id(cell)
+            }
+            verdicts = verdict.result(
+                {**outcome.as_dict(), "answers": answers}, [t.id for t in tests]
+            )
     return outcome, verdicts
 
 

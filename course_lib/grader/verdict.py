@@ -13,6 +13,7 @@ not run at all is a fault of the kit (:attr:`TestVerdict.kit_fault`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -22,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.grader import confine
-from course_lib.grader.processes import Finished, run_watched
+from course_lib.grader.processes import Finished, Prestarted, run_watched
 from course_lib.grader.settings import Limits
 
 GRADER_MEMORY_MB = 8192
 SANDBOX_OPTION = "--sandbox"
+WAIT_OPTION = "--wait-for-handin"
+"""After ``--sandbox FILE``: a cold process started early, waiting for the hand-in (stdin)."""
 
 GraderRunner = Callable[[list[str], Path, Limits], Finished | None]
 """Runs the graders' process with these arguments (:func:`main`'s) in that private folder.
@@ -112,32 +115,46 @@ def run_graders(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """A cold graders' process: ``python -P -m course_lib.grader.verdict --sandbox FILE ARGS``."""
-    return run_graders(confine_graders(argv))
+    """A cold graders' process: ``python -P -m course_lib.grader.verdict --sandbox FILE ARGS``.
 
-
-def run_verdict(
-    grader_file: Path,
-    handin_dir: Path,
-    execution: dict,
-    test_ids: list[str],
-    limits: Limits,
-    runner: GraderRunner | None = None,
-) -> dict[str, TestVerdict]:
-    """Every test's verdict, keyed by test id (the grade cell's ``grade_id``).
-
-    ``runner`` starts the graders' process (default: a fresh interpreter).
+    With :data:`WAIT_OPTION` first among ``ARGS``, it imports Keras and collects the graders,
+    then waits for a line on its standard input before it runs them (:class:`Verdict`).
     """
-    from course_lib.grader.course import grader_constant  # nbformat: not in the warm server's start
+    args = confine_graders(argv)
+    if args[:1] == [WAIT_OPTION]:
+        args = [*args[1:], f"--handin-ready-fd={os.dup(0)}"]  # pytest points fd 0 at /dev/null
+    return run_graders(args)
 
-    grader_file = Path(grader_file).resolve()
-    with tempfile.TemporaryDirectory(prefix="course-verdict-") as tmp:
-        private = Path(tmp)
+
+class Verdict:
+    """The graders' process for one hand-in, set up before the hand-in exists.
+
+    Without a ``runner``, a cold process starts at once: it confines itself exactly as
+    below, imports TensorFlow and collects the graders while the notebook still runs, then
+    waits. :meth:`result` gives it the execution record and lets it read the hand-in, which
+    the caller has taken over by then (the kernel and all its processes are dead). A runner
+    (the warm server) forks a ready process at that moment instead. ``handin_dir`` must
+    exist from the start (Landlock rules name existing folders).
+    """
+
+    def __init__(
+        self,
+        grader_file: Path,
+        handin_dir: Path,
+        limits: Limits,
+        runner: GraderRunner | None = None,
+    ) -> None:
+        from course_lib.grader.course import grader_constant  # nbformat: not in the warm start
+
+        grader_file = Path(grader_file).resolve()
+        self.limits = limits
+        self.runner = runner
+        self._tmp = tempfile.TemporaryDirectory(prefix="course-verdict-")
+        self.private = private = Path(self._tmp.name)
         out = private / "out"
         for folder in (out / "home", out / "tmp"):
             folder.mkdir(parents=True)
         allowed = grader_constant(grader_file, "KERAS_ALLOWED") or {}
-        (private / "execution.json").write_text(json.dumps(execution), encoding="utf-8")
         (private / "allowed.json").write_text(json.dumps(allowed), encoding="utf-8")
         (private / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         sandbox = _confinement(grader_file, Path(handin_dir).resolve(), private, out, limits)
@@ -145,8 +162,8 @@ def run_verdict(
             json.dumps({"confinement": sandbox.as_dict(), "cwd": str(grader_file.parent)}),
             encoding="utf-8",
         )
-        verdicts_file = out / "verdicts.json"
-        args = [
+        self.verdicts_file = out / "verdicts.json"
+        self.args = [
             SANDBOX_OPTION,
             str(private / "sandbox.json"),
             str(grader_file),
@@ -167,21 +184,68 @@ def run_verdict(
             f"--handin={handin_dir}",
             f"--execution={private / 'execution.json'}",
             f"--keras-allowed={private / 'allowed.json'}",
-            f"--verdict-out={verdicts_file}",
+            f"--verdict-out={self.verdicts_file}",
         ]
-        finished = runner(args, private, limits) if runner else None
+        self._waiting = None if runner else self._cold([WAIT_OPTION], Prestarted)
+
+    def _cold(self, extra: list[str], start):
+        command = [sys.executable, "-P", "-m", "course_lib.grader.verdict", *self.args[:2]]
+        kwargs = {"memory_mb": GRADER_MEMORY_MB, "env": grader_env(self.limits)}
+        return start([*command, *extra, *self.args[2:]], cwd=str(self.private), **kwargs)
+
+    def result(self, execution: dict, test_ids: list[str]) -> dict[str, TestVerdict]:
+        """Every test's verdict on the hand-in, keyed by test id (the grade cell's ``grade_id``)."""
+        (self.private / "execution.json").write_text(json.dumps(execution), encoding="utf-8")
+        timeout = self.limits.verdict_timeout
+        finished = self.runner(self.args, self.private, self.limits) if self.runner else None
+        if finished is None and self._waiting is not None:
+            finished, self._waiting = self._waiting.go(timeout), None
         if finished is None:
-            finished = run_watched(
-                [sys.executable, "-P", "-m", "course_lib.grader.verdict", *args],
-                timeout=limits.verdict_timeout,
-                memory_mb=GRADER_MEMORY_MB,
-                env=grader_env(limits),
-                cwd=str(private),
-            )
+            finished = self._cold([], functools.partial(run_watched, timeout=timeout))
         try:
-            raw = json.loads(verdicts_file.read_text(encoding="utf-8"))
+            raw = json.loads(self.verdicts_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raw = {}
+        return _verdicts(raw, finished, test_ids, self.limits)
+
+    @property
+    def waiting_pid(self) -> int | None:
+        """The cold process waiting for the hand-in, if one is."""
+        return self._waiting.process.pid if self._waiting else None
+
+    def close(self) -> None:
+        """Stop a process still waiting and remove the private folder."""
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Verdict:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run_verdict(
+    grader_file: Path,
+    handin_dir: Path,
+    execution: dict,
+    test_ids: list[str],
+    limits: Limits,
+    runner: GraderRunner | None = None,
+) -> dict[str, TestVerdict]:
+    """Every test's verdict on a hand-in that is ready now, keyed by test id.
+
+    ``runner`` starts the graders' process (default: a fresh interpreter).
+    """
+    with Verdict(grader_file, handin_dir, limits, runner) as verdict:
+        return verdict.result(execution, test_ids)
+
+
+def _verdicts(
+    raw: dict, finished: Finished, test_ids: list[str], limits: Limits
+) -> dict[str, TestVerdict]:
     verdicts = {
         test_id: TestVerdict(bool(v["passed"]), str(v["message"])) for test_id, v in raw.items()
     }

@@ -25,6 +25,23 @@ def pytest_addoption(parser) -> None:
     group.addoption("--execution", help="JSON file: how the notebook's execution went")
     group.addoption("--keras-allowed", help="JSON file: the lesson's KERAS_ALLOWED, if any")
     group.addoption("--verdict-out", help="where to write the verdicts (JSON)")
+    group.addoption(
+        "--handin-ready-fd",
+        type=int,
+        help="wait, once the graders are collected, for a line on this file descriptor",
+    )
+
+
+def pytest_collection_finish(session) -> None:
+    """A process started before the hand-in existed: warm up, then wait until it is there."""
+    fd = session.config.getoption("--handin-ready-fd")
+    if fd is None:
+        return
+    import keras  # noqa: F401  (TensorFlow: the seconds this process is started early for)
+
+    with open(fd, encoding="utf-8", closefd=True) as ready:
+        if not ready.readline():
+            pytest.exit("the hand-in never came", returncode=pytest.ExitCode.INTERRUPTED)
 
 
 @pytest.fixture(scope="session")
