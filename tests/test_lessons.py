@@ -60,8 +60,7 @@ def test_grade_cells_hold_only_the_canonical_hidden_call(course, lesson):
 
 
 GRADED_CELL_NOTE = (
-    "# Graded cell: a hidden test checks this part when your notebook is graded. "
-    "Leave it as it is."
+    "# Graded cell: a hidden test checks this part when your notebook is graded. Leave it as it is."
 )
 
 
