@@ -204,12 +204,12 @@ def cmd_release(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from course_lib.admin.validate import validate_lesson
+    from course_lib.admin.validate import validate_lessons
 
     course = _course(args)
     failed = False
-    for lesson in args.lessons or course.lessons:
-        result = validate_lesson(course, lesson, _limits(args, course))
+    for result in validate_lessons(course, args.lessons or course.lessons, _limits(args, course)):
+        lesson = result.lesson
         for label, report in (("solution", result.solution), ("untouched release", result.release)):
             if report is not None:
                 print(

@@ -7,12 +7,16 @@ one to one, so no grade cell is silently ungraded and no test is silently unscor
 from __future__ import annotations
 
 import ast
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from course_lib.classroom.warm import WarmServer, grader_runner
 from course_lib.grader.course import Course
 from course_lib.grader.grade import grade_notebook
 from course_lib.grader.report import GradeReport
 from course_lib.grader.settings import DEFAULT_LIMITS, Limits
+from course_lib.grader.verdict import GraderRunner, grader_env
 
 NOT_IMPLEMENTED = "not implemented yet"
 
@@ -39,8 +43,34 @@ def grader_test_ids(course: Course, lesson: str) -> list[str]:
     ]
 
 
-def validate_lesson(course: Course, lesson: str, limits: Limits = DEFAULT_LIMITS) -> Validation:
-    """Grade the source (must be 100 %) and the untouched release (must be 0, cleanly)."""
+def validate_lessons(
+    course: Course, lessons: Iterable[str], limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Validation]:
+    """Validate each lesson in turn, every notebook's graders forked from one warm server.
+
+    The server imports TensorFlow and pytest once, while the first solution runs; each of
+    the notebooks (a solution and an untouched release per lesson) then gets its graders
+    as a fresh confined fork, as in a batch, instead of a cold interpreter of its own.
+    """
+    server = WarmServer({**os.environ, **grader_env(limits)})
+    try:
+        graders = grader_runner(server.address)
+        for lesson in lessons:
+            yield validate_lesson(course, lesson, limits, graders)
+    finally:
+        server.stop()
+
+
+def validate_lesson(
+    course: Course,
+    lesson: str,
+    limits: Limits = DEFAULT_LIMITS,
+    graders: GraderRunner | None = None,
+) -> Validation:
+    """Grade the source (must be 100 %) and the untouched release (must be 0, cleanly).
+
+    ``graders`` starts the hidden graders' process (default: a fresh interpreter).
+    """
     result = Validation(lesson)
     cells = [t.id for t in course.tests(lesson)]
     tests = grader_test_ids(course, lesson)
@@ -52,7 +82,11 @@ def validate_lesson(course: Course, lesson: str, limits: Limits = DEFAULT_LIMITS
         result.problems.append(f"test_{extra} has no grade cell in the source notebook")
 
     result.solution = grade_notebook(
-        course.source_notebook_path(lesson), course=course, lesson=lesson, limits=limits
+        course.source_notebook_path(lesson),
+        course=course,
+        lesson=lesson,
+        limits=limits,
+        graders=graders,
     )
     if result.solution.ungradable:
         result.problems.append(f"solution could not be graded: {result.solution.ungradable}")
@@ -68,7 +102,9 @@ def validate_lesson(course: Course, lesson: str, limits: Limits = DEFAULT_LIMITS
     if not release_path.is_file():
         result.problems.append(f"no release at {release_path}: run `course release {lesson}`")
         return result
-    result.release = grade_notebook(release_path, course=course, lesson=lesson, limits=limits)
+    result.release = grade_notebook(
+        release_path, course=course, lesson=lesson, limits=limits, graders=graders
+    )
     if result.release.ungradable:
         result.problems.append(
             f"untouched release could not be graded: {result.release.ungradable}"
