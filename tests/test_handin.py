@@ -10,7 +10,12 @@ import pytest
 from keras import layers
 
 from course_lib.checks import CheckFailure
-from course_lib.grader.handin import Handin, export_cell_source, export_namespace
+from course_lib.grader.handin import (
+    MAP_ARRAYS_FROM_BYTES,
+    Handin,
+    export_cell_source,
+    export_namespace,
+)
 
 SPEC = {
     "model": "model",
@@ -108,6 +113,26 @@ def test_a_pickled_array_is_refused(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"X": {"status": "ok"}}))
     with pytest.raises(CheckFailure, match=r"^`X`: not a numeric array"):
         Handin(tmp_path).array("X")
+
+
+def test_a_large_array_is_mapped_and_read_as_saved(tmp_path):
+    """Is an array over the mapping size read back equal, without pickles, as before?"""
+    big = np.arange(5_000_000, dtype="float32").reshape(5000, 1000)  # 20 MB
+    np.save(tmp_path / "X.npy", big)
+    np.save(tmp_path / "O.npy", np.array([b"x" * 20_000_000], dtype=object), allow_pickle=True)
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"X": {"status": "ok"}, "O": {"status": "ok"}})
+    )
+    assert (tmp_path / "X.npy").stat().st_size > MAP_ARRAYS_FROM_BYTES
+    array = Handin(tmp_path).array("X")
+    assert isinstance(array, np.memmap)
+    np.testing.assert_array_equal(array, big)
+    array[0, 0] = -1.0  # copy on write: the hand-in file stays as saved
+    assert np.load(tmp_path / "X.npy")[0, 0] == 0.0
+    assert (tmp_path / "O.npy").stat().st_size > MAP_ARRAYS_FROM_BYTES
+    with pytest.raises(CheckFailure, match=r"^`O`: not a numeric array") as info:
+        Handin(tmp_path).array("O")
+    assert "allow_pickle=False" in info.value.render()
 
 
 def test_lambda_layer_model_is_refused_in_safe_mode(tmp_path):

@@ -13,6 +13,7 @@ from course_lib.training_checks import (
     check_fit,
     check_not_validated_on_test,
     check_pixel_statistics,
+    check_pixels_scaled,
     closest_epoch,
 )
 
@@ -109,3 +110,42 @@ def test_pixel_statistics_tell_scaling_dtype_and_shape(tmp_path):
     )
     with pytest.raises(CheckFailure):
         check_pixel_statistics("X", handin.value("raw4d"), raw, shape=(2, 28, 28, 1))
+
+
+def _images(n: int = 9000) -> np.ndarray:
+    """``n`` random grey images: more rows than one block of the pixel check."""
+    return np.random.default_rng(0).integers(0, 256, size=(n, 28, 28), dtype="uint8")
+
+
+@pytest.mark.parametrize(
+    ("damage", "first_line", "found"),
+    [
+        (None, None, None),
+        ((-1, 27, 27, 0.501), "`X`: not min-max scaled", None),
+        ((-1, 0, 0, np.nan), "`X`: contains NaN or infinite values", None),
+        ((4500, 3, 3, 2.0), "`X`: pixels not scaled to [0, 1]", "values from 0 to 2"),
+        ((0, 0, 0, -0.5), "`X`: pixels not scaled to [0, 1]", "values from -0.5 to 1"),
+    ],
+)
+def test_a_wrong_pixel_is_found_in_any_block_of_rows(damage, first_line, found):
+    """Is one wrong pixel in the first, a middle or the last block of rows named as before?"""
+    raw = _images()
+    scaled = raw.astype("float32") / 255
+    if damage is None:
+        assert check_pixels_scaled("X", scaled.reshape(len(raw), 784), raw).shape == (9000, 784)
+        return
+    row, i, j, value = damage
+    scaled[row, i, j] = value
+    with pytest.raises(CheckFailure) as info:
+        check_pixels_scaled("X", scaled, raw)
+    lines = info.value.render().splitlines()
+    assert lines[0] == first_line
+    if found:
+        assert f"found:    {found}" in [line.strip() for line in lines]
+
+
+def test_float64_pixels_are_still_the_wrong_dtype():
+    """Are correctly scaled float64 pixels still refused for their dtype?"""
+    raw = _images(100)
+    with pytest.raises(CheckFailure, match="wrong dtype"):
+        check_pixels_scaled("X", raw / 255.0, raw)
