@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import subprocess
 import threading
@@ -78,11 +77,6 @@ class Watch:
             kill_tree(self.pid)
             return
 
-    def restart_clock(self, timeout: float) -> None:
-        """Count ``timeout`` seconds from now (a process that was waiting starts its work)."""
-        self.started = time.monotonic()
-        self.timeout = timeout
-
     def stop(self) -> None:
         self._done.set()
         self._thread.join()
@@ -129,8 +123,9 @@ def run_watched(
 class Prestarted:
     """A command started now, that waits for a line on its standard input to do its work.
 
-    Its memory is watched from the start; its time limit counts from :meth:`go`. Closing its
-    standard input without that line (:meth:`cancel`, or this process dying) tells it to end.
+    It is watched, for time and memory, from :meth:`go` on (until then it only prepares).
+    Closing its standard input without that line (:meth:`cancel`, or this process dying)
+    tells it to end.
     """
 
     GO = "go\n"
@@ -143,6 +138,7 @@ class Prestarted:
         env: dict[str, str] | None = None,
         cwd: str | None = None,
     ) -> None:
+        self.memory_mb = memory_mb
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
@@ -154,20 +150,18 @@ class Prestarted:
             errors="replace",
             start_new_session=True,
         )
-        self.watch = Watch(self.process.pid, timeout=math.inf, memory_mb=memory_mb)
 
     def go(self, timeout: float) -> Finished:
-        """Tell it to work now; how it ended, killed past ``timeout`` seconds from now."""
-        self.watch.restart_clock(timeout)
+        """Tell it to work now; how it ended (killed past ``timeout`` s or the memory limit)."""
+        watch = Watch(self.process.pid, timeout=timeout, memory_mb=self.memory_mb)
         try:
             stdout, stderr = self.process.communicate(self.GO)
         finally:
-            self.watch.stop()
-        return self.watch.finished(self.process.returncode, stdout, stderr)
+            watch.stop()
+        return watch.finished(self.process.returncode, stdout, stderr)
 
     def cancel(self) -> None:
         """End it (and anything it started) without letting it work."""
-        self.watch.stop()
         if self.process.returncode is None:
             kill_tree(self.process.pid)
             with contextlib.suppress(Exception):

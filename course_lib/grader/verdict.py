@@ -13,7 +13,6 @@ not run at all is a fault of the kit (:attr:`TestVerdict.kit_fault`).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -129,12 +128,13 @@ def main(argv: list[str]) -> int:
 class Verdict:
     """The graders' process for one hand-in, set up before the hand-in exists.
 
-    Without a ``runner``, a cold process starts at once: it confines itself exactly as
-    below, imports TensorFlow and collects the graders while the notebook still runs, then
-    waits. :meth:`result` gives it the execution record and lets it read the hand-in, which
-    the caller has taken over by then (the kernel and all its processes are dead). A runner
-    (the warm server) forks a ready process at that moment instead. ``handin_dir`` must
-    exist from the start (Landlock rules name existing folders).
+    Without a ``runner``, a cold process starts at once: it confines itself exactly as a
+    late one would, imports TensorFlow and collects the graders while the notebook still
+    runs, then waits (its time and memory limits count from then on). :meth:`result` gives
+    it the execution record and lets it read the hand-in, which the caller has taken over
+    by then (the kernel and all its processes are dead). A runner (the warm server) forks
+    a ready process at that moment instead. ``handin_dir`` must exist from the start
+    (Landlock rules name existing folders).
     """
 
     def __init__(
@@ -186,12 +186,19 @@ class Verdict:
             f"--keras-allowed={private / 'allowed.json'}",
             f"--verdict-out={self.verdicts_file}",
         ]
-        self._waiting = None if runner else self._cold([WAIT_OPTION], Prestarted)
+        self._waiting = None
+        if runner is None:
+            self._waiting = Prestarted(
+                self._command(WAIT_OPTION),
+                memory_mb=GRADER_MEMORY_MB,
+                env=grader_env(limits),
+                cwd=str(private),
+            )
 
-    def _cold(self, extra: list[str], start):
-        command = [sys.executable, "-P", "-m", "course_lib.grader.verdict", *self.args[:2]]
-        kwargs = {"memory_mb": GRADER_MEMORY_MB, "env": grader_env(self.limits)}
-        return start([*command, *extra, *self.args[2:]], cwd=str(self.private), **kwargs)
+    def _command(self, *options: str) -> list[str]:
+        """A cold graders' process: :func:`main` with ``options`` after the sandbox file."""
+        interpreter = [sys.executable, "-P", "-m", "course_lib.grader.verdict"]
+        return [*interpreter, *self.args[:2], *options, *self.args[2:]]
 
     def result(self, execution: dict, test_ids: list[str]) -> dict[str, TestVerdict]:
         """Every test's verdict on the hand-in, keyed by test id (the grade cell's ``grade_id``)."""
@@ -200,8 +207,14 @@ class Verdict:
         finished = self.runner(self.args, self.private, self.limits) if self.runner else None
         if finished is None and self._waiting is not None:
             finished, self._waiting = self._waiting.go(timeout), None
-        if finished is None:
-            finished = self._cold([], functools.partial(run_watched, timeout=timeout))
+        if finished is None:  # the warm server could not take it
+            finished = run_watched(
+                self._command(),
+                timeout=timeout,
+                memory_mb=GRADER_MEMORY_MB,
+                env=grader_env(self.limits),
+                cwd=str(self.private),
+            )
         try:
             raw = json.loads(self.verdicts_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
