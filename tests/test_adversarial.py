@@ -57,6 +57,9 @@ CLI_ONLY = {"kill_the_grader"}
 """Graded only through ``course grade``: if the defence failed, it would kill the test worker."""
 UNDER_A_TERMINAL = {"tty_injection"}
 """Graded through ``course grade`` under a real pseudo-terminal (test_terminal_attacks.py)."""
+PRESTARTED = {"forged_handin", "grader_files", "lambda_writes_files"}
+"""Judged as ``course grade`` judges, by a graders' process started with the notebook (not the
+warm server's fork): it waits, confined, beside the kernel while the attack runs."""
 
 
 def _param(case: Case):
@@ -142,7 +145,7 @@ def test_adversarial_submission(course, warm_graders, case, tmp_path, monkeypatc
         lesson=case.lesson,
         limits=case.limits,
         graded_copy=graded,
-        graders=warm_graders,
+        graders=None if case.name in PRESTARTED else warm_graders,
     )
 
     if case.ungradable:
