@@ -11,6 +11,8 @@ import base64
 import glob
 import json
 import os
+import subprocess
+import sys
 import zipfile
 
 import nbformat
@@ -18,10 +20,11 @@ import pytest
 
 from course_lib.admin.doctor import probe
 from course_lib.checks import CheckFailure
-from course_lib.grader import names, sanitize, submission
+from course_lib.grader import confine, landlock, names, sanitize, submission
 from course_lib.grader.files import RefusedFile, read_regular
 from course_lib.grader.handin import Handin, take_over
 from course_lib.grader.modelcheck import Allowed, RefusedModel, check_saved_model
+from course_lib.grader.processes import Prestarted
 from course_lib.grader.settings import DEFAULT_LIMITS
 from course_lib.grader.terminal import json_text, printable
 
@@ -305,3 +308,45 @@ def test_a_confined_process_reaches_no_terminal_file_network_or_secret():
     assert checkup.tried and all(v.startswith("refused") for v in checkup.tried.values()), (
         checkup.tried
     )
+
+
+REACH_OUT = """
+import json, os, sys
+from course_lib.grader import confine
+pid, out = int(sys.argv[1]), sys.argv[2]
+confine.apply(confine.Confinement(
+    read_only=confine.python_read_only_paths(), read_write=[out], env=confine.base_env()
+))
+tried = {}
+for what, act in (
+    ("write its pipe", lambda: open(f"/proc/{pid}/fd/0", "w").write("go\\n")),
+    ("signal it", lambda: os.kill(pid, 0)),
+):
+    try:
+        act()
+        tried[what] = "done"
+    except OSError as exc:
+        tried[what] = f"refused: {exc.strerror}"
+print(json.dumps(tried))
+"""
+
+
+def test_a_confined_process_cannot_reach_graders_waiting_beside_it(tmp_path):
+    """Can the kernel tell the graders' process started with it to go early, or stop it? No."""
+    waiting = Prestarted(["sleep", "60"], memory_mb=64)  # stands in for the waiting graders
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", "-c", REACH_OUT, str(waiting.process.pid), str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": confine.python_path()},
+            timeout=120,
+        )
+        tried = json.loads(done.stdout)
+        assert tried["write its pipe"] == "refused: Permission denied", done.stderr
+        if landlock.abi_version() >= 6:  # signals are scoped from Landlock ABI 6 on
+            assert tried["signal it"] == "refused: Operation not permitted"
+        assert waiting.process.poll() is None
+    finally:
+        waiting.cancel()
+    assert waiting.process.returncode is not None
