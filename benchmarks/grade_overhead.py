@@ -7,11 +7,9 @@ For each lesson, alternately (plain first in even rounds, grading first in odd o
 * **grade**: ``course grade source/<lesson>/<lesson>.ipynb --json`` (restore, confined kernel,
   hand-in, out-of-kernel graders).
 
-Prints the median wall time of each, their ratio (goal <= 1.15), the peak memory (PSS of
-the whole process tree) and the median CPU time (user + system, every process) of each: on a
-loaded machine work hidden behind training saves wall time only while a core is idle, so the
-CPU ratio shows what grading adds whatever the load. Not a test: wall times vary with the
-machine's load, which is printed before and after.
+Prints the median wall time of each, their ratio (goal <= 1.15), and the peak memory (PSS of
+the whole process tree) of each. Not a test: wall times vary with the machine's load, which
+is printed before and after.
 
     python benchmarks/grade_overhead.py [--rounds 2] [LESSON ...]
 """
@@ -33,28 +31,28 @@ from benchmarks.measure import timed  # noqa: E402
 from course_lib.grader.course import Course  # noqa: E402
 
 
-def plain(course: Course, lesson: str, scratch: Path) -> tuple[float, int, float]:
-    """Seconds, peak MB and CPU seconds of executing the solution with a stock kernel."""
+def plain(course: Course, lesson: str, scratch: Path) -> tuple[float, int]:
+    """Seconds and peak MB of executing the solution with a stock kernel."""
     work = scratch / f"plain-{lesson}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(course.source_dir / lesson, work)
     notebook = work / f"{lesson}.ipynb"
-    seconds, cpu, (peak_mb, _) = timed(
+    seconds, _, (peak_mb, _) = timed(
         [sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "notebook",
          "--ExecutePreprocessor.timeout=1200", "--output", "executed", str(notebook)],
         cwd=work, measure_memory=True, env={"COURSE_GRADING": "1"},
     )  # fmt: skip
-    return seconds, peak_mb, cpu
+    return seconds, peak_mb
 
 
-def grade(course: Course, lesson: str, scratch: Path) -> tuple[float, int, float]:
-    """Seconds, peak MB and CPU seconds of ``course grade`` on the solution."""
-    seconds, cpu, (peak_mb, _) = timed(
+def grade(course: Course, lesson: str, scratch: Path) -> tuple[float, int]:
+    """Seconds and peak MB of ``course grade`` on the solution."""
+    seconds, _, (peak_mb, _) = timed(
         [sys.executable, "-m", "course_lib.cli", "grade",
          str(course.source_notebook_path(lesson)), "--json"],
         cwd=scratch, measure_memory=True, env={"COURSE_DIR": str(course.root)},
     )  # fmt: skip
-    return seconds, peak_mb, cpu
+    return seconds, peak_mb
 
 
 def main() -> None:
@@ -69,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="grade-overhead-") as tmp:
         scratch = Path(tmp)
         for lesson in lessons:
-            runs: dict[str, list[tuple[float, int, float]]] = {"plain": [], "grade": []}
+            runs: dict[str, list[tuple[float, int]]] = {"plain": [], "grade": []}
             for round_ in range(args.rounds):
                 order = ("plain", "grade") if round_ % 2 == 0 else ("grade", "plain")
                 for kind in order:
@@ -77,29 +75,23 @@ def main() -> None:
                     runs[kind].append(measure(course, lesson, scratch))
                     print(f"  {lesson} round {round_ + 1} {kind}: {runs[kind][-1][0]:.1f} s",
                           file=sys.stderr, flush=True)  # fmt: skip
-            plain_s, grade_s = (
-                statistics.median(r[0] for r in runs[k]) for k in ("plain", "grade")
-            )
-            plain_mb, grade_mb = (max(r[1] for r in runs[k]) for k in ("plain", "grade"))
-            plain_cpu, grade_cpu = (
-                statistics.median(r[2] for r in runs[k]) for k in ("plain", "grade")
-            )
-            rows.append((lesson, plain_s, grade_s, plain_mb, grade_mb, plain_cpu, grade_cpu))
+            plain_s = statistics.median(s for s, _ in runs["plain"])
+            grade_s = statistics.median(s for s, _ in runs["grade"])
+            plain_mb = max(mb for _, mb in runs["plain"])
+            grade_mb = max(mb for _, mb in runs["grade"])
+            rows.append((lesson, plain_s, grade_s, plain_mb, grade_mb))
     load_after = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, {args.rounds} round(s), medians; "
           f"load average before/after: {load_before:.2f} / {load_after:.2f}")  # fmt: skip
-    print("| lesson | plain s | grade s | ratio | plain peak MB | grade peak MB "
-          "| plain CPU s | grade CPU s | CPU ratio |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
-    for lesson, plain_s, grade_s, plain_mb, grade_mb, plain_cpu, grade_cpu in rows:
+    print("| lesson | plain s | grade s | ratio | plain peak MB | grade peak MB |")
+    print("|---|---|---|---|---|---|")
+    for lesson, plain_s, grade_s, plain_mb, grade_mb in rows:
         print(f"| {lesson} | {plain_s:.1f} | {grade_s:.1f} | {grade_s / plain_s:.2f} "
-              f"| {plain_mb} | {grade_mb} | {plain_cpu:.1f} | {grade_cpu:.1f} "
-              f"| {grade_cpu / plain_cpu:.2f} |")  # fmt: skip
+              f"| {plain_mb} | {grade_mb} |")  # fmt: skip
     total_plain = sum(r[1] for r in rows)
     total_grade = sum(r[2] for r in rows)
     print(
-        f"| total | {total_plain:.1f} | {total_grade:.1f} | {total_grade / total_plain:.2f} "
-        "| | | | | |"
+        f"| total | {total_plain:.1f} | {total_grade:.1f} | {total_grade / total_plain:.2f} | | |"
     )
     worst = max(r[2] / r[1] for r in rows)
     print(f"worst ratio {worst:.2f} (goal <= 1.15)")
