@@ -15,6 +15,8 @@ from course_lib.grader.handin import (
     Handin,
     export_cell_source,
     export_namespace,
+    handin_files,
+    take_over,
 )
 
 SPEC = {
@@ -185,4 +187,29 @@ def test_saved_file_identity_and_fit_evidence_are_handed_in(tmp_path, namespace,
         handin.model("nothing")
     assert str(excinfo.value).splitlines()[0] == (
         "`nothing` is None: did you `print` instead of `return`?"
+    )
+
+
+def test_the_take_over_keeps_every_file_the_export_writes(tmp_path, namespace, monkeypatch):
+    """Every kind of hand-in the kernel writes reaches the graders' own folder."""
+    monkeypatch.chdir(tmp_path)
+    keras.saving.save_model(namespace["model"], "saved.keras")
+    namespace["model_path"] = tmp_path / "saved.keras"  # a Path, as scratch_dir gives
+    namespace["stats"] = np.ones((5, 3))
+    spec = {
+        name: kind for name, kind in SPEC.items() if name not in ("missing_name", "broken_model")
+    }
+    spec.update(model_path="saved_model", stats="array_stats")
+    written, kept = tmp_path / "kernel", tmp_path / "grader"
+    written.mkdir()
+    kept.mkdir()
+    export_namespace(namespace, spec, str(written))
+    assert sorted(p.name for p in written.iterdir()) == sorted(handin_files(spec))
+    take_over(written, kept, spec)
+    assert sorted(p.name for p in kept.iterdir()) == sorted(handin_files(spec))
+    handin = Handin(kept)
+    assert all(handin.has(name) for name in spec)
+    np.testing.assert_allclose(
+        handin.model("model_path").predict(np.ones((1, 3)), verbose=0),
+        namespace["model"].predict(np.ones((1, 3)), verbose=0),
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import os
+import re
 import socket
 import threading
 import time
@@ -152,11 +153,27 @@ def read_submitted(submission: Submission, max_bytes: int, name: str | None = No
 
 def _timestamp(submission: Submission) -> str | None:
     """The submission's ``timestamp.txt`` (nbgrader's late-submission record), if sound."""
+    text = _small_text(submission, "timestamp.txt")
+    return text if text and printable(text) == text else None
+
+
+def _submission_secret(submission: Submission) -> str | None:
+    """The ``submission_secret.txt`` nbgrader's ``submit`` wrote, if sound (hex digits only).
+
+    ``nbgrader release_feedback`` names a student's feedback after it; nothing else of the
+    student's folder reaches nbgrader.
+    """
+    text = _small_text(submission, "submission_secret.txt")
+    return text if text and re.fullmatch(r"[0-9a-f]{16,256}", text) else None
+
+
+def _small_text(submission: Submission, name: str) -> str | None:
+    """A small text file beside the submitted notebook, stripped; None if absent or unsound."""
     try:
-        text = read_submitted(submission, MAX_TIMESTAMP_BYTES, "timestamp.txt").decode("utf-8")
+        text = read_submitted(submission, MAX_TIMESTAMP_BYTES, name).decode("utf-8")
     except (OSError, RefusedFile, UnicodeDecodeError):
         return None
-    return text.strip() if text.strip() and printable(text.strip()) == text.strip() else None
+    return text.strip() or None
 
 
 def default_workers(limits: Limits) -> int:
@@ -308,10 +325,20 @@ class _Batch:
         )
         self.store.save_notebook(submission.student, job.graded_notebook)
         self.store.save(result)
-        self.record(result, _timestamp(submission) if submission.problem is None else None)
+        sound = submission.problem is None
+        self.record(
+            result,
+            _timestamp(submission) if sound else None,
+            _submission_secret(submission) if sound else None,
+        )
         return result
 
-    def record(self, result: SubmissionResult, timestamp: str | None = None) -> None:
+    def record(
+        self,
+        result: SubmissionResult,
+        timestamp: str | None = None,
+        submission_secret: str | None = None,
+    ) -> None:
         """Write ``result`` into the gradebook, unless the kit failed (then nobody's grade).
 
         A student id that nbgrader cannot hold (:func:`names.id_problem`) is never recorded:
@@ -329,6 +356,7 @@ class _Batch:
             release_notebook=self.course.release_notebook_path(self.lesson),
             reason=result.reason,
             timestamp=timestamp,
+            submission_secret=submission_secret,
         )
         result.recorded = True
         self.store.save(result)

@@ -139,12 +139,14 @@ def record(
     release_notebook: Path,
     reason: str | None = None,
     timestamp: str | None = None,
+    submission_secret: str | None = None,
 ) -> list[str]:
     """Write one student's autograde into the gradebook; return nbgrader's error lines.
 
     ``graded_notebook`` is the notebook the worker executed and judged; without one (an
     ungradable submission) the ``release_notebook`` is recorded with every test failing
-    for ``reason``. ``timestamp`` is the submission's checked ``timestamp.txt``, if any.
+    for ``reason``. ``timestamp`` and ``submission_secret`` are the submission's checked
+    ``timestamp.txt`` and ``submission_secret.txt`` (nbgrader's exchange writes both), if any.
     """
     from nbgrader.converters import Autograde
     from nbgrader.converters.base import NbGraderException
@@ -166,6 +168,8 @@ def record(
         shutil.copyfile(graded_notebook or release_notebook, folder / f"{lesson}.ipynb")
         if timestamp:
             (folder / "timestamp.txt").write_text(timestamp, encoding="utf-8")
+        if submission_secret:
+            (folder / "submission_secret.txt").write_text(submission_secret, encoding="utf-8")
         config = _config(course_root, lesson, student, Path(staging), db_url)
         config.ReplayGraded.graded_notebook = str(graded_notebook or "")
         config.ReplayGraded.reason = reason or ""

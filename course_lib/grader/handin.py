@@ -28,6 +28,11 @@ MANIFEST = "manifest.json"
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAP_ARRAYS_FROM_BYTES = 16 * 1024 * 1024
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+FILE_SUFFIX = {"model": ".keras", "saved_model": ".keras", "array": ".npy"}
+"""The file each kind of hand-in is written to (every other kind: ``.json``).
+
+:func:`export_namespace` runs in the kernel and cannot import this: a test holds the two
+to the same names."""
 
 
 def export_namespace(namespace: dict, spec: dict, out: str) -> None:
@@ -181,7 +186,7 @@ def handin_files(spec: dict) -> list[str]:
     for name, kind in spec.items():
         if not _NAME.fullmatch(name):
             raise ValueError(f"hand-in name {name!r} is not a Python identifier")
-        names.append(name + {"model": ".keras", "array": ".npy"}.get(str(kind), ".json"))
+        names.append(name + FILE_SUFFIX.get(str(kind), ".json"))
     return names
 
 
