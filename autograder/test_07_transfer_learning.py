@@ -24,8 +24,11 @@ HANDIN = {
 
 # Test accuracy on the 4,861 test digits 5-9 of the reference solution (100 labelled images;
 # head 20 epochs at Adam 1e-3, then block 3 fine-tuned 10 epochs at 1e-4; the same network
-# from scratch 30 epochs at 1e-3; batch 32) over seeds:
-# autograder/calibration/07_transfer_learning.json.
+# from scratch 30 epochs at 1e-3; batch 32): autograder/calibration/07_transfer_learning.json.
+# First measured over seeds 0-9 on the 2-core machine:
+#   model (transfer): min 0.9414, median 0.9451, max 0.9512
+#   model_scratch:    min 0.8126, median 0.8889, max 0.9035
+#   gain:             min +0.0422, median +0.0575, max +0.1323 (worst: seed 4, 0.9457 - 0.9035)
 # The accuracy threshold stays above the best network trained from scratch; the gain keeps
 # half of the worst seed's gain.
 CALIBRATED = {
