@@ -13,7 +13,7 @@ PROXY  := hub/node_modules/.bin/configurable-http-proxy
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast test-browser lint data release validate check-graders calibrate \
+.PHONY: demo test test-full test-fast test-browser lint data release validate check-graders calibrate \
 	benchmark base-weights lab chromium clean student-wheel hub hub-proxy
 
 $(BIN)/course: pyproject.toml
@@ -34,7 +34,11 @@ chromium:
 
 test: $(BIN)/course data chromium hub-proxy
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --durations=30 -m "not full"
+
+# What CI leaves out of expensive corpora (more canned notebooks of the CNN lessons): all of it
+test-full: $(BIN)/course data
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -m full
 
 test-fast: $(BIN)/course
 	$(BIN)/python -m pytest -m "not slow"

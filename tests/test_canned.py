@@ -19,14 +19,38 @@ from .test_batch import LESSON as BATCH_LESSON
 # same EXPECTED scores and messages; grading them here again would only spend CI time.
 GRADED_BY_THE_BATCH_TEST = {(BATCH_LESSON, name) for name in BATCH_CLASS}
 
+# CI grades every lesson's solution, untouched release and most mistakes and valid variants;
+# these train a full network again for a mistake or a spelling of the same kind as one CI
+# grades (`make test-full` grades them too).
+BEYOND_CI_SAMPLE = {
+    ("04_mnist_ann", "functional_api"),
+    ("05_cnn", "functional_api"),
+    ("05_cnn", "conv_without_pooling"),
+    ("05_cnn", "relu_after_batchnorm"),
+    ("06_augmentation", "functional_api"),
+    ("06_augmentation", "rotation_too_large"),
+    ("07_transfer_learning", "sequential_api"),
+}
+
+
+def _marks(lesson: str, name: str) -> list:
+    marks = [pytest.mark.xdist_group(f"{lesson}-{name}")]
+    return [*marks, pytest.mark.full] if (lesson, name) in BEYOND_CI_SAMPLE else marks
+
+
 CASES = [
-    pytest.param(
-        lesson, name, id=f"{lesson}-{name}", marks=pytest.mark.xdist_group(f"{lesson}-{name}")
-    )
+    pytest.param(lesson, name, id=f"{lesson}-{name}", marks=_marks(lesson, name))
     for lesson in sorted(p.name for p in CANNED.iterdir() if p.is_dir())
     for name in load_variants(lesson).EXPECTED
     if (lesson, name) not in GRADED_BY_THE_BATCH_TEST
 ]
+
+
+def test_the_ci_sample_names_only_canned_notebooks():
+    """Every notebook left to `make test-full` exists, with its expectations."""
+    for lesson, name in BEYOND_CI_SAMPLE:
+        assert name in load_variants(lesson).EXPECTED, (lesson, name)
+        assert (CANNED / lesson / f"{name}.ipynb").is_file(), (lesson, name)
 
 
 @pytest.mark.slow

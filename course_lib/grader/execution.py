@@ -511,10 +511,13 @@ class _Runner:
                 if output.get("ename") == "NotImplementedError":
                     self.outcome.not_implemented = True
                 elif self.outcome.first_error is None:
-                    evalue = " / ".join(str(output.get("evalue")).splitlines())
+                    # the error's first line says what went wrong (a check's expected/found
+                    # lines follow it): a summary, never a cut in the middle of a detail
+                    lines = str(output.get("evalue")).strip().splitlines() or [""]
+                    summary = lines[0] if len(lines[0]) <= 160 else lines[0][:159] + "…"
                     self.outcome.first_error = (
                         f"the cell starting `{_first_line(cell)}` raised "
-                        f"{output.get('ename')}: {evalue[:160]}"
+                        f"{output.get('ename')}: {summary}"
                     )
         if self.outcome.incidents and self.outcome.first_error is None:
             self.outcome.first_error = self.outcome.incidents[0]

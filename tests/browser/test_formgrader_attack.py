@@ -30,6 +30,8 @@ import pytest
 from course_lib.admin.release import release_lesson, venv_env
 from course_lib.grader.course import Course
 
+from .conftest import screenshot
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("formgrader-attack")]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,35 +156,32 @@ def _submission_id(course: Course) -> str:
         return gradebook.find_submission_notebook(LESSON, LESSON, STUDENT).id
 
 
-def _open(url: str, screenshot: Path, first: str | None = None):
+def _open(browser, url: str, name: str, first: str | None = None):
     """Open ``url`` in headless Chromium (after ``first``, as a user would); what the page
-    shows, and whether the script ran."""
-    from playwright.sync_api import sync_playwright
-
+    shows, and whether the script ran. The screenshot goes to the artefacts folder."""
     dialogs = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            if first:  # JupyterLab itself: the session and _xsrf cookies an instructor has
-                page.goto(first, wait_until="networkidle")
-            page.goto(url, wait_until="networkidle")
-            page.wait_for_timeout(3000)  # time for an injected script to run and call the API
-            page.screenshot(path=str(screenshot), full_page=True)
-            ran = page.evaluate("() => window.__courseAttack || 0")
-            text = page.inner_text("body")
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        if first:  # JupyterLab itself: the session and _xsrf cookies an instructor has
+            page.goto(first, wait_until="networkidle")
+        page.goto(url, wait_until="networkidle")
+        page.wait_for_timeout(3000)  # time for an injected script to run and call the API
+        screenshot(page, name, full_page=True)
+        ran = page.evaluate("() => window.__courseAttack || 0")
+        text = page.inner_text("body")
+    finally:
+        context.close()
     return text, ran, dialogs
 
 
-def test_the_attackers_submission_runs_no_script_in_formgrader(_formgrader, tmp_path):
+def test_the_attackers_submission_runs_no_script_in_formgrader(_formgrader, browser):
     course, jupyter = _formgrader
     kernels_before = jupyter.api("kernels")
     lab = f"{jupyter.url}/lab?token={jupyter.token}"
     url = f"{jupyter.url}/formgrader/submissions/{_submission_id(course)}/"
-    text, ran, dialogs = _open(url, tmp_path / "formgrader.png", first=lab)
+    text, ran, dialogs = _open(browser, url, "attack-formgrader-submission", first=lab)
 
     assert "Submission 1 / 1" in text and "My notes" in text  # the page and the student's text
     assert ran == 0 and dialogs == []
@@ -191,9 +190,9 @@ def test_the_attackers_submission_runs_no_script_in_formgrader(_formgrader, tmp_
     assert jupyter.api("terminals") == []
 
 
-def test_the_attackers_feedback_page_runs_no_script(_formgrader, tmp_path):
+def test_the_attackers_feedback_page_runs_no_script(_formgrader, browser):
     course, _ = _formgrader
     page = course.root / "feedback" / STUDENT / LESSON / f"{LESSON}.html"
-    text, ran, dialogs = _open(page.as_uri(), tmp_path / "feedback.png")
+    text, ran, dialogs = _open(browser, page.as_uri(), "attack-feedback-page")
     assert "Score: 10 / 10" in text
     assert ran == 0 and dialogs == []
