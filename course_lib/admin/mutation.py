@@ -211,6 +211,12 @@ def _keyword(node: ast.Call, name: str) -> ast.keyword | None:
     return next((k for k in node.keywords if k.arg == name), None)
 
 
+def _keyword_constant(node: ast.Call, name: str):
+    """The literal value of keyword ``name`` (None when absent or not a literal)."""
+    keyword = _keyword(node, name)
+    return keyword.value.value if keyword and isinstance(keyword.value, ast.Constant) else None
+
+
 def _text(node: ast.AST, limit: int = 48) -> str:
     text = ast.unparse(node)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -269,9 +275,8 @@ def op_activation(tree: ast.Module, names: Names) -> Iterator[Site]:
     for index, node in enumerate(_walk(tree)):
         if _call_name(node) != "Dense":
             continue
-        keyword = _keyword(node, "activation")
-        value = keyword.value.value if keyword and isinstance(keyword.value, ast.Constant) else None
-        if keyword is None:
+        value = _keyword_constant(node, "activation")
+        if _keyword(node, "activation") is None:
             yield Site(
                 index,
                 _with_keyword("activation", _const("relu")),
@@ -302,18 +307,14 @@ def op_loss(tree: ast.Module, names: Names) -> Iterator[Site]:
     for index, node in enumerate(_walk(tree)):
         if _call_name(node) != "compile":
             continue
-        keyword = _keyword(node, "loss")
-        if (
-            keyword
-            and isinstance(keyword.value, ast.Constant)
-            and keyword.value.value in LOSS_SWAPS
-        ):
-            swap = LOSS_SWAPS[keyword.value.value]
+        loss = _keyword_constant(node, "loss")
+        if loss in LOSS_SWAPS:
+            swap = LOSS_SWAPS[loss]
             yield Site(
                 index,
                 _with_keyword("loss", _const(swap)),
-                f'loss="{keyword.value.value}" → loss="{swap}"',
-                f"{keyword.value.value}→{swap}",
+                f'loss="{loss}" → loss="{swap}"',
+                f"{loss}→{swap}",
             )
 
 
@@ -322,8 +323,7 @@ def op_from_logits(tree: ast.Module, names: Names) -> Iterator[Site]:
     for index, node in enumerate(_walk(tree)):
         if _call_name(node) != "compile":
             continue
-        keyword = _keyword(node, "loss")
-        loss = keyword.value.value if keyword and isinstance(keyword.value, ast.Constant) else None
+        loss = _keyword_constant(node, "loss")
         if loss in LOSS_CLASSES:
             value = ast.parse(f"keras.losses.{LOSS_CLASSES[loss]}(from_logits=True)").body[0].value
             yield Site(
@@ -470,8 +470,7 @@ op_pool_size = _tuple_argument({"MaxPool2D", "MaxPooling2D"}, 0, "pool_size", (3
 def op_padding(tree: ast.Module, names: Names) -> Iterator[Site]:
     """``padding="same"`` → ``"valid"`` (the default)."""
     for index, node in enumerate(_walk(tree)):
-        keyword = _keyword(node, "padding") if isinstance(node, ast.Call) else None
-        if keyword and isinstance(keyword.value, ast.Constant) and keyword.value.value == "same":
+        if isinstance(node, ast.Call) and _keyword_constant(node, "padding") == "same":
             yield Site(
                 index,
                 _with_keyword("padding", _const("valid")),
