@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from course_lib.classroom import warm
+from course_lib.classroom.store import SubmissionResult
 from course_lib.grader.course import Course
+from course_lib.grader.report import GradeReport, Status, TestResult
 from course_lib.grader.settings import DEFAULT_LIMITS
 from course_lib.grader.verdict import grader_env
 
@@ -49,3 +51,32 @@ def copy_course(dest: Path) -> Course:
         shutil.copytree(ROOT / name, dest / name)
     shutil.copy(ROOT / "nbgrader_config.py", dest)
     return Course(dest)
+
+
+def submission_result(
+    student: str = "ada",
+    status: Status = Status.GRADED,
+    passed: bool = True,
+    *,
+    lesson: str = "01_regression",
+    message: str | None = None,
+    fingerprint: str = "",
+) -> SubmissionResult:
+    """A stored result of one 2-point test, passed or failed, for unit tests of results' users."""
+    reason = None if status is Status.GRADED else "the kernel died"
+    test = TestResult(
+        "quality",
+        2.0 if passed else 0.0,
+        2.0,
+        passed,
+        message or ("passed" if passed else "test error: too high\n  hint: train"),
+    )
+    return SubmissionResult(
+        student=student,
+        lesson=lesson,
+        status=status,
+        reason=reason,
+        report=GradeReport(lesson, [test], status=status, reason=reason),
+        fingerprint=fingerprint,
+        wall_seconds=12.5,
+    )

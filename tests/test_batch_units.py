@@ -16,9 +16,9 @@ from course_lib.classroom.batch import find_submissions
 from course_lib.classroom.gradebook import ReplayGraded
 from course_lib.classroom.store import ResultStore, SubmissionResult, fingerprint
 from course_lib.grader.execution import ExecutionOutcome
-from course_lib.grader.report import GradeReport, Status, TestResult
+from course_lib.grader.report import Status
 
-from .conftest import ROOT, copy_course
+from .conftest import ROOT, copy_course, submission_result
 
 LESSON = "01_regression"
 DIED = "the kernel died (exit status 3) in the cell starting `x`"
@@ -56,7 +56,7 @@ def test_results_are_kept_per_fingerprint_and_written_whole(tmp_path):
     submission = tmp_path / "a.ipynb"
     submission.write_text("{}")
     sha = fingerprint(submission)
-    store.save(_result("ada", fingerprint=sha))
+    store.save(submission_result("ada", fingerprint=sha))
     store.save_notebook("ada", {"cells": []})
     assert store.current("ada", sha).status is Status.GRADED
     submission.write_text('{"changed": 1}')
@@ -66,16 +66,16 @@ def test_results_are_kept_per_fingerprint_and_written_whole(tmp_path):
     assert list(store.all()) == ["ada"]
 
 
-def test_a_fault_of_the_kit_is_never_a_final_result(tmp_path):
+def test_a_fault_of_the_kit_is_never_a_finalsubmission_result(tmp_path):
     store = ResultStore(tmp_path, LESSON)
-    store.save(_result("ada", status=Status.ERROR, passed=False, fingerprint="f00"))
+    store.save(submission_result("ada", status=Status.ERROR, passed=False, fingerprint="f00"))
     assert store.load("ada").status is Status.ERROR
     assert store.current("ada", "f00") is None  # graded again by the next run
 
 
 def test_results_file_keeps_its_format(tmp_path):
     store = ResultStore(tmp_path, LESSON)
-    store.save(_result("ada", status=Status.CRASHED, passed=False))
+    store.save(submission_result("ada", status=Status.CRASHED, passed=False))
     stored = json.loads(store.path("ada").read_text(encoding="utf-8"))
     assert stored["status"] == "crashed" and stored["format"] == 1
     assert set(stored) >= {"student", "lesson", "status", "reason", "report", "fingerprint"}
@@ -96,26 +96,6 @@ def test_submissions_are_found_in_nbgraders_layout(tmp_path):
         ("bo", f"{LESSON}.ipynb"),
     ]
     assert find_submissions(tmp_path / "nowhere", LESSON) == []
-
-
-def _result(student="ada", status=Status.GRADED, passed=True, fingerprint="") -> SubmissionResult:
-    reason = None if status is Status.GRADED else "the kernel died"
-    test = TestResult(
-        "quality",
-        2.0 if passed else 0.0,
-        2.0,
-        passed,
-        "passed" if passed else "test error: too high\n  hint: train",
-    )
-    return SubmissionResult(
-        student=student,
-        lesson=LESSON,
-        status=status,
-        reason=reason,
-        report=GradeReport(LESSON, [test], status=status, reason=reason),
-        fingerprint=fingerprint,
-        wall_seconds=12.5,
-    )
 
 
 def test_replay_without_a_graded_notebook_fails_every_test():

@@ -15,8 +15,9 @@ import nbformat
 import pytest
 
 from course_lib.classroom import class_report, feedback, pages
-from course_lib.classroom.store import SubmissionResult
-from course_lib.grader.report import GradeReport, Status, TestResult
+from course_lib.grader.report import Status
+
+from .conftest import submission_result
 
 LESSON = "01_regression"
 PNG = (
@@ -24,25 +25,6 @@ PNG = (
     "rkJggg=="
 )
 SCRIPT = "<script>alert('x')</script>"
-
-
-def _result(student="ada", status=Status.GRADED, passed=True, message=None) -> SubmissionResult:
-    reason = None if status is Status.GRADED else "the kernel died"
-    test = TestResult(
-        "quality",
-        2.0 if passed else 0.0,
-        2.0,
-        passed,
-        message or ("passed" if passed else "test error: too high\n  hint: train"),
-    )
-    return SubmissionResult(
-        student=student,
-        lesson=LESSON,
-        status=status,
-        reason=reason,
-        report=GradeReport(LESSON, [test], status=status, reason=reason),
-        wall_seconds=12.5,
-    )
 
 
 def _grade_cell(grade_id: str, points: float, outputs: list) -> nbformat.NotebookNode:
@@ -91,7 +73,7 @@ def test_feedback_shows_markdown_code_outputs_plots_and_verdicts_but_never_test_
             _grade_cell("architecture", 2, [failed]),
             _grade_cell("quality", 3, [nbformat.v4.new_output("stream", text="✔ passed\n")]),
         ],
-        result=_result(passed=False),
+        result=submission_result(passed=False),
     )
     assert "hidden_test" not in page and "secret" not in page and "HIDDEN" not in page
     assert "absl" not in page and "loss 0.5" in page and "model.fit(x)" in page
@@ -146,7 +128,7 @@ def test_student_text_is_escaped_everywhere():
         ],
     )
     markdown = nbformat.v4.new_markdown_cell(f"{SCRIPT} [link](javascript:alert(1))")
-    result = _result(passed=False, message=evil)
+    result = submission_result(passed=False, message=evil)
     result.report.tampering.append(evil)
     page = _page([markdown, cell], result=result)
     page += feedback.page_without_notebook(result)
@@ -156,16 +138,18 @@ def test_student_text_is_escaped_everywhere():
 
 
 def test_a_damaged_submission_gets_a_page_saying_why():
-    result = _result("bo", status=Status.UNGRADABLE, passed=False, message="not graded: not JSON")
+    result = submission_result(
+        "bo", status=Status.UNGRADABLE, passed=False, message="not graded: not JSON"
+    )
     page = feedback.page_without_notebook(result)
     assert "ungradable" in page and "not graded: not JSON" in page and "Score: 0 / 2" in page
 
 
 def test_class_report_has_a_row_per_student_and_flags_every_status_but_graded():
     results = {
-        "ada": _result("ada"),
+        "ada": submission_result("ada"),
         **{
-            status.value: _result(status.value, status=status, passed=False)
+            status.value: submission_result(status.value, status=status, passed=False)
             for status in Status
             if status is not Status.GRADED
         },
@@ -184,7 +168,7 @@ def test_class_report_has_a_row_per_student_and_flags_every_status_but_graded():
 @pytest.mark.parametrize("student", ["$x^$", r"$\frac{$", SCRIPT, "a\x1b[31mb\x07", "é" * 80])
 def test_class_report_takes_any_student_id(student):
     """A student id is drawn as plain text in the figures (an id like `$x^$` crashed them)."""
-    page = class_report.render(LESSON, {student: _result(student, passed=False)})
+    page = class_report.render(LESSON, {student: submission_result(student, passed=False)})
     assert "<script" not in page and "\x1b" not in page
     assert page.count("data:image/png;base64,") == 3
 
