@@ -44,3 +44,67 @@ def test_course_validate_passes(lesson):
     score, _, max_score = solution_total.split(": ")[1].split(" (")[0].partition(" / ")
     assert float(score) == float(max_score) > 0
     assert release_total.split(": ")[1].startswith("0 / ")
+
+
+class _NoServer:
+    """Stands in for the warm server: these tests grade nothing for real."""
+
+    address = None
+
+    def __init__(self, env):
+        pass
+
+    def stop(self):
+        pass
+
+
+def _fake_grading(monkeypatch, earns_on_release=()):
+    """Replace grading: a solution earns every point, a release none (or some, if asked)."""
+    from course_lib.admin import validate
+    from course_lib.grader.report import GradeReport, TestResult
+
+    graded = []
+
+    def grade_notebook(path, *, course, lesson, limits, graders):
+        graded.append(path)
+        is_release = "release" in path.parts
+        tests = []
+        for test in course.tests(lesson):
+            earns = not is_release or lesson in earns_on_release
+            message = "passed" if earns else "not implemented yet: `model` is not defined"
+            tests.append(TestResult(test.id, test.points * earns, test.points, earns, message))
+        return GradeReport(lesson, tests)
+
+    monkeypatch.setattr(validate, "grade_notebook", grade_notebook)
+    monkeypatch.setattr(validate, "WarmServer", _NoServer)
+    monkeypatch.setattr(validate, "grader_runner", lambda address: None)
+    return graded
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lessons_come_back_in_order_and_a_release_that_earns_points_is_a_problem(
+    monkeypatch, workers
+):
+    from course_lib.admin.validate import validate_lessons
+    from course_lib.grader.course import Course
+
+    course = Course(ROOT)
+    lessons = ["02_classification", "01_regression"]
+    graded = _fake_grading(monkeypatch, earns_on_release={"01_regression"})
+    results = list(validate_lessons(course, lessons, workers=workers))
+    assert [r.lesson for r in results] == lessons
+    assert len(graded) == 4
+    assert results[0].ok and results[0].release.score == 0
+    assert not results[1].ok
+    assert "untouched release earns points on `preprocessing`" in results[1].problems
+
+
+def test_solutions_only_grades_no_release(monkeypatch):
+    from course_lib.admin.validate import validate_lessons
+    from course_lib.grader.course import Course
+
+    course = Course(ROOT)
+    graded = _fake_grading(monkeypatch, earns_on_release={"01_regression"})
+    results = list(validate_lessons(course, ["01_regression"], workers=2, solutions_only=True))
+    assert graded == [course.source_notebook_path("01_regression")]
+    assert results[0].ok and results[0].release is None

@@ -7,9 +7,11 @@ one to one, so no grade cell is silently ungraded and no test is silently unscor
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from course_lib.classroom.warm import WarmServer, grader_runner
 from course_lib.grader.course import Course
@@ -44,20 +46,50 @@ def grader_test_ids(course: Course, lesson: str) -> list[str]:
 
 
 def validate_lessons(
-    course: Course, lessons: Iterable[str], limits: Limits = DEFAULT_LIMITS
+    course: Course,
+    lessons: Iterable[str],
+    limits: Limits = DEFAULT_LIMITS,
+    workers: int = 1,
+    solutions_only: bool = False,
 ) -> Iterator[Validation]:
-    """Validate each lesson in turn, every notebook's graders forked from one warm server.
+    """Validate each lesson, yielded in order, every notebook's graders forked from one server.
 
-    The server imports TensorFlow and pytest once, while the first solution runs; each of
-    the notebooks (a solution and an untouched release per lesson) then gets its graders
-    as a fresh confined fork, as in a batch, instead of a cold interpreter of its own.
+    The server imports TensorFlow and pytest once, while the first solution runs; each
+    notebook (a solution and, unless ``solutions_only``, an untouched release per lesson)
+    then gets its graders as a fresh confined fork, as in a batch, instead of a cold
+    interpreter of its own. ``workers`` notebooks run at once, as a batch grades them:
+    one lesson's training overlaps another's kernel start, imports and verdict.
     """
+    lessons = list(lessons)
     server = WarmServer({**os.environ, **grader_env(limits)})
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, workers), "course-validate")
     try:
         graders = grader_runner(server.address)
+
+        def graded(path: Path, lesson: str) -> concurrent.futures.Future[GradeReport]:
+            return pool.submit(
+                grade_notebook, path, course=course, lesson=lesson, limits=limits,
+                graders=graders,
+            )  # fmt: skip
+
+        pending = []
         for lesson in lessons:
-            yield validate_lesson(course, lesson, limits, graders)
+            solution = graded(course.source_notebook_path(lesson), lesson)
+            release_path = course.release_notebook_path(lesson)
+            release = None
+            if not solutions_only and release_path.is_file():
+                release = graded(release_path, lesson)
+            pending.append((lesson, solution, release))
+        for lesson, solution, release in pending:
+            result = Validation(lesson, problems=structure_problems(course, lesson))
+            result.problems += solution_problems(result, solution.result())
+            if not solutions_only:
+                result.problems += release_problems(
+                    course, result, release.result() if release else None
+                )
+            yield result
     finally:
+        pool.shutdown(cancel_futures=True)
         server.stop()
 
 
@@ -71,54 +103,68 @@ def validate_lesson(
 
     ``graders`` starts the hidden graders' process (default: a fresh interpreter).
     """
-    result = Validation(lesson)
+    result = Validation(lesson, problems=structure_problems(course, lesson))
+    solution = grade_notebook(
+        course.source_notebook_path(lesson), course=course, lesson=lesson, limits=limits,
+        graders=graders,
+    )  # fmt: skip
+    result.problems += solution_problems(result, solution)
+    release_path = course.release_notebook_path(lesson)
+    release = None
+    if release_path.is_file():
+        release = grade_notebook(
+            release_path, course=course, lesson=lesson, limits=limits, graders=graders
+        )
+    result.problems += release_problems(course, result, release)
+    return result
+
+
+def structure_problems(course: Course, lesson: str) -> list[str]:
+    """Grade cells without a test and tests without a grade cell."""
     cells = [t.id for t in course.tests(lesson)]
     tests = grader_test_ids(course, lesson)
-    for missing in sorted(set(cells) - set(tests)):
-        result.problems.append(
-            f"grade cell `{missing}` has no test_{missing} in {course.grader_path(lesson).name}"
-        )
-    for extra in sorted(set(tests) - set(cells)):
-        result.problems.append(f"test_{extra} has no grade cell in the source notebook")
+    problems = [
+        f"grade cell `{missing}` has no test_{missing} in {course.grader_path(lesson).name}"
+        for missing in sorted(set(cells) - set(tests))
+    ]
+    problems += [
+        f"test_{extra} has no grade cell in the source notebook"
+        for extra in sorted(set(tests) - set(cells))
+    ]
+    return problems
 
-    result.solution = grade_notebook(
-        course.source_notebook_path(lesson),
-        course=course,
-        lesson=lesson,
-        limits=limits,
-        graders=graders,
-    )
-    if result.solution.ungradable:
-        result.problems.append(f"solution could not be graded: {result.solution.ungradable}")
-    for test in result.solution.tests:
-        if not test.passed:
-            result.problems.append(f"solution fails `{test.id}`: {test.message.splitlines()[0]}")
-    if result.solution.tampering:
-        result.problems.extend(
-            f"solution flagged as tampered: {note}" for note in result.solution.tampering
-        )
 
-    release_path = course.release_notebook_path(lesson)
-    if not release_path.is_file():
-        result.problems.append(f"no release at {release_path}: run `course release {lesson}`")
-        return result
-    result.release = grade_notebook(
-        release_path, course=course, lesson=lesson, limits=limits, graders=graders
-    )
-    if result.release.ungradable:
-        result.problems.append(
-            f"untouched release could not be graded: {result.release.ungradable}"
-        )
-    for test in result.release.tests:
+def solution_problems(result: Validation, report: GradeReport) -> list[str]:
+    """What keeps the solution from earning every point (records the report in ``result``)."""
+    result.solution = report
+    problems = []
+    if report.ungradable:
+        problems.append(f"solution could not be graded: {report.ungradable}")
+    problems += [
+        f"solution fails `{test.id}`: {test.message.splitlines()[0]}"
+        for test in report.tests
+        if not test.passed
+    ]
+    problems += [f"solution flagged as tampered: {note}" for note in report.tampering]
+    return problems
+
+
+def release_problems(course: Course, result: Validation, report: GradeReport | None) -> list[str]:
+    """What is wrong with the untouched release's grade: points, or another message."""
+    result.release = report
+    if report is None:
+        path = course.release_notebook_path(result.lesson)
+        return [f"no release at {path}: run `course release {result.lesson}`"]
+    problems = []
+    if report.ungradable:
+        problems.append(f"untouched release could not be graded: {report.ungradable}")
+    for test in report.tests:
         first = test.message.splitlines()[0] if test.message else ""
         if test.passed or test.points:
-            result.problems.append(f"untouched release earns points on `{test.id}`")
+            problems.append(f"untouched release earns points on `{test.id}`")
         elif NOT_IMPLEMENTED not in first:
-            result.problems.append(
+            problems.append(
                 f"untouched release: `{test.id}` says {first!r}, not '{NOT_IMPLEMENTED}'"
             )
-    if result.release.tampering:
-        result.problems.extend(
-            f"untouched release flagged as tampered: {n}" for n in result.release.tampering
-        )
-    return result
+    problems += [f"untouched release flagged as tampered: {note}" for note in report.tampering]
+    return problems
