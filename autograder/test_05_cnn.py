@@ -44,10 +44,9 @@ LIMITS = calibration.thresholds(__file__, LESSON)
 EPOCHS, BATCH_SIZE, N_TRAIN = 4, 128, 60_000
 DROPOUT = 0.2
 LEARNING_RATE = {
-    "class_name": "ExponentialDecay",
+    "class_name": "CosineDecay",
     "initial_learning_rate": 0.003,
-    "decay_steps": N_TRAIN // BATCH_SIZE,
-    "decay_rate": 0.5,
+    "decay_steps": EPOCHS * -(-N_TRAIN // BATCH_SIZE),
 }
 
 F1, F2, F3, DENSE = 16, 32, 64, 64
@@ -207,7 +206,7 @@ def test_compile_settings(handin):
             "as they are (categorical_crossentropy expects one-hot rows)",
             "optimizer": "the task asks for keras.optimizers.Adam(learning_rate)",
             "learning_rate": "pass the schedule the task gives: "
-            "keras.optimizers.Adam(learning_rate), with learning_rate the ExponentialDecay "
+            "keras.optimizers.Adam(learning_rate), with learning_rate the CosineDecay "
             "defined above",
             "metrics": "report the accuracy: the fraction of digits read correctly",
         },
