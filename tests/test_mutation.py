@@ -31,6 +31,13 @@ NAMED_CLASSES = {
         "part_c_answer/from_logits/sparse_categorical_crossentropy",
         "part_f_answer/save_load/alias",
     ],
+    "07_transfer_learning": [
+        "part_a_answer/channels/one_channel",
+        "part_b_answer/include_top/include_top",
+        "part_b_answer/freezing/base.trainable=True",
+        "part_e_answer/freezing/layer.trainable=True",
+        "part_b_answer/pretrained_weights/none",
+    ],
 }
 
 
@@ -81,7 +88,8 @@ def test_the_named_classes_of_mistakes_are_in_the_catalogue(catalogues):
     kinds = {m.operator for mutants in catalogues.values() for m in mutants}
     assert {"activation", "loss", "from_logits", "optimizer", "drop_layer", "add_layer", "units",
             "kernel_size", "padding", "pooling", "unscaled", "own_statistics", "validation",
-            "fit_arguments", "callback", "labels", "keras_count"} <= kinds  # fmt: skip
+            "fit_arguments", "callback", "labels", "keras_count", "freezing", "include_top",
+            "pretrained_weights", "channels"} <= kinds  # fmt: skip
 
 
 def test_mutants_keep_the_rest_of_the_cell_as_written():

@@ -5,9 +5,10 @@ catalogue of realistic mistakes to them at the ``ast`` level (one mistake per *m
 another activation, loss, optimizer or learning rate, ``from_logits=True``, a layer dropped
 or added, other units, kernel size, padding or pooling, scaling removed or done with the
 wrong statistics, the test split as validation data, callbacks dropped, one epoch,
-probabilities for labels, a count read off Keras instead of worked out…), grades every
-mutant like a submission through the classroom's batch path (a pool of workers, a warm
-server) and reports which test killed it, with its message, or that it SURVIVED.
+probabilities for labels, a count read off Keras instead of worked out, a pretrained base
+left unfrozen or with its top, one grey channel…), grades every mutant like a submission
+through the classroom's batch path (a pool of workers, a warm server) and reports which
+test killed it, with its message, or that it SURVIVED.
 
 A mutant that is still a correct answer (e.g. the training set standardised "with its own
 statistics", which are the training statistics) is listed in ``autograder/mutants/
@@ -818,6 +819,62 @@ def op_save_load(tree: ast.Module, names: Names) -> Iterator[Site]:
             )
 
 
+def op_freezing(tree: ast.Module, names: Names) -> Iterator[Site]:
+    """Freezing undone or overdone: ``x.trainable = False`` ↔ ``True``; a computed flag → True."""
+    for index, node in enumerate(_walk(tree)):
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Attribute)
+            and node.targets[0].attr == "trainable"
+        ):
+            continue
+        old = node.value.value if isinstance(node.value, ast.Constant) else None
+        new = not old if isinstance(old, bool) else True
+        target = ast.unparse(node.targets[0])
+
+        def change(assign: ast.AST, new=new) -> ast.AST:
+            assign.value = _const(new)
+            return assign
+
+        yield Site(index, change, f"{_text(node)} → {target} = {new}", f"{target}={new}")
+
+
+def op_include_top(tree: ast.Module, names: Names) -> Iterator[Site]:
+    """The pretrained network's own classifier kept: ``include_top=False`` → True."""
+    for index, node in enumerate(_walk(tree)):
+        if isinstance(node, ast.Call) and _keyword_constant(node, "include_top") is False:
+            yield Site(
+                index,
+                _with_keyword("include_top", _const(True)),
+                f"{_text(node)} → include_top=True",
+                "include_top",
+            )
+
+
+def op_pretrained_weights(tree: ast.Module, names: Names) -> Iterator[Site]:
+    """No pretrained weights: ``weights="<name>"`` → ``weights=None`` (random start)."""
+    for index, node in enumerate(_walk(tree)):
+        if isinstance(node, ast.Call) and isinstance(_keyword_constant(node, "weights"), str):
+            yield Site(
+                index, _with_keyword("weights", _const(None)), f"{_text(node)} → weights=None",
+                "none",
+            )  # fmt: skip
+
+
+def op_channels(tree: ast.Module, names: Names) -> Iterator[Site]:
+    """One grey channel where three are asked for: ``np.repeat(a, 3, axis=-1)`` → ``a``."""
+    for index, node in enumerate(_walk(tree)):
+        if (
+            _call_name(node) == "repeat"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == 3
+        ):
+            kept = node.args[0]
+            yield Site(index, _replace_with(kept), f"{_text(node)} → {_text(kept)}", "one_channel")
+
+
 OPERATORS: dict[str, Operator] = {
     "activation": op_activation,
     "loss": op_loss,
@@ -847,6 +904,10 @@ OPERATORS: dict[str, Operator] = {
     "shape": op_shape,
     "keras_count": op_keras_count,
     "save_load": op_save_load,
+    "freezing": op_freezing,
+    "include_top": op_include_top,
+    "pretrained_weights": op_pretrained_weights,
+    "channels": op_channels,
 }
 """The catalogue: operator name → where it applies in an answer cell and what it changes."""
 
