@@ -54,7 +54,7 @@ release: $(BIN)/course
 	$(BIN)/course release
 
 validate: $(BIN)/course data
-	$(BIN)/course validate
+	$(BIN)/course validate --workers $(WORKERS)
 
 # Mutation testing of every lesson's hidden graders (slow: every mutant is a graded notebook).
 check-graders: $(BIN)/course data
