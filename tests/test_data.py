@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from course_lib import data
@@ -54,3 +55,17 @@ def test_import_shared_folder_places_files_where_keras_looks(tmp_path):
     assert {s.state for s in datasets.check_cache(target)} == {"ok"}
     again = {s.state for s in datasets.import_folder(SHARED_DATA, target)}
     assert again == {"already present"}
+
+
+def test_the_graders_process_keeps_mnist_loaded_and_read_only(monkeypatch):
+    monkeypatch.setattr(data, "_kept", None)  # as a kernel starts: every load is its own
+    (x_own, _), _ = data.load_mnist()
+    assert x_own.flags.writeable and data.load_mnist()[0][0] is not x_own
+    data.keep_loaded()
+    kept = data.load_mnist()
+    assert data.load_mnist() is kept
+    (x_train, y_train), (x_test, y_test) = kept
+    assert np.array_equal(x_train, x_own)
+    for array in (x_train, y_train, x_test, y_test):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 1

@@ -32,13 +32,28 @@ def pytest_addoption(parser) -> None:
     )
 
 
+def pytest_configure(config) -> None:
+    """The graders read each dataset once, read-only (see :func:`data.keep_loaded`)."""
+    from course_lib import data
+
+    data.keep_loaded()
+
+
 def pytest_collection_finish(session) -> None:
-    """A process started before the hand-in existed: warm up, then wait until it is there."""
+    """A process started before the hand-in existed: warm up, then wait until it is there.
+
+    Warming up imports TensorFlow and calls each grader module's ``prepare()``, if it has
+    one (loading the grader's own data), while the notebook is still running.
+    """
     fd = session.config.getoption("--handin-ready-fd")
     if fd is None:
         return
     import keras  # noqa: F401  (TensorFlow: the seconds this process is started early for)
 
+    for module in {item.module for item in session.items if getattr(item, "module", None)}:
+        prepare = getattr(module, "prepare", None)
+        if callable(prepare):
+            prepare()  # e.g. load the grader's own test data
     with open(fd, encoding="utf-8", closefd=True) as ready:
         if not ready.readline():
             pytest.exit("the hand-in never came", returncode=pytest.ExitCode.INTERRUPTED)
