@@ -299,6 +299,23 @@ def test_the_hand_in_keeps_only_the_regular_files_asked_for(tmp_path):
     ]
 
 
+def test_the_hand_in_moves_plain_files_and_copies_a_second_name(tmp_path):
+    kernel, grader = tmp_path / "kernel", tmp_path / "grader"
+    kernel.mkdir()
+    (kernel / "manifest.json").write_text("{}")
+    (kernel / "X.npy").write_bytes(b"array bytes")
+    outside = tmp_path / "outside.json"
+    outside.write_text("[1]")
+    os.link(outside, kernel / "n.json")  # a second name of a file outside the hand-in
+    assert take_over(kernel, grader, {"X": "array", "n": "value"}) == []
+    assert (grader / "X.npy").read_bytes() == b"array bytes"
+    assert not (kernel / "X.npy").exists(), "a plain file is moved, not copied"
+    assert (grader / "X.npy").stat().st_mode & 0o777 == 0o600
+    assert (grader / "n.json").read_text() == "[1]"
+    assert (kernel / "n.json").exists() and outside.stat().st_nlink == 2, "a link is copied"
+    assert (grader / "n.json").stat().st_ino != outside.stat().st_ino
+
+
 # --- a confined process, for real ---------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from course_lib.checks import CheckFailure, not_implemented
-from course_lib.grader.files import RefusedFile, copy_regular
+from course_lib.grader.files import RefusedFile, copy_regular, move_plain
 from course_lib.grader.modelcheck import Allowed, RefusedModel, check_saved_model
 
 MANIFEST = "manifest.json"
@@ -191,19 +191,21 @@ def handin_files(spec: dict) -> list[str]:
 
 
 def take_over(kernel_dir: Path, handin_dir: Path, spec: dict) -> list[str]:
-    """Copy the hand-in the kernel wrote into ``handin_dir``, a folder of the grader's own.
+    """Take the hand-in the kernel wrote into ``handin_dir``, a folder of the grader's own.
 
     Call it once the kernel's processes are gone. Only the files ``spec`` names are taken,
-    and only regular files within :data:`MAX_FILE_BYTES` (never through a link); returns a
-    note for each file left behind.
+    and only regular files within :data:`MAX_FILE_BYTES` (never through a link): moved when
+    plain (:func:`move_plain`, no copy of large arrays), else copied; returns a note for each
+    file left behind.
     """
     handin_dir = Path(handin_dir)
     handin_dir.mkdir(parents=True, exist_ok=True)
     notes = []
     for name in handin_files(spec):
-        target = handin_dir / name
+        source, target = Path(kernel_dir) / name, handin_dir / name
         try:
-            copy_regular(Path(kernel_dir) / name, target, MAX_FILE_BYTES)
+            if not move_plain(source, target, MAX_FILE_BYTES):
+                copy_regular(source, target, MAX_FILE_BYTES)
         except FileNotFoundError:
             continue
         except RefusedFile as exc:
