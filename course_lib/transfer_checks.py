@@ -459,10 +459,21 @@ def _similarity(layer, reference) -> float:
 
 
 def check_same_network(model, other, *, name: str = "model", other_name: str = "model_scratch"):
-    """``other`` has the same base and head as ``model`` (a top left on either is not compared)."""
+    """``other`` has the same base and head as ``model``, and no top where ``model`` has none.
+
+    A top left on ``model`` itself is :func:`check_pretrained_base`'s to report.
+    """
     __tracebackhide__ = True
     mine, theirs = check_has_base(model, what=name), check_has_base(other, what=other_name)
     hint = f"build {other_name} exactly like {name}: the same base and the same head"
+    if theirs.top and not mine.top:
+        raise CheckFailure(
+            f"`{other_name}`: the base's top is still there",
+            expected=f"the same network as `{name}`: a base ending with block3_pool, then the head",
+            found=", ".join(layer.name for layer in theirs.top) + " between the base and the head",
+            hint=f"build {other_name}'s base with pretrained.MiniVGG(include_top=False, "
+            "weights=None)",
+        )
     checks.raise_first_difference(
         inspection.diff_layers(
             inspection.layer_records(_Layers(mine.base + mine.head)),
