@@ -18,7 +18,7 @@ from course_lib.grader.course import Course
 from course_lib.grader.grade import grade_notebook
 from course_lib.grader.report import GradeReport
 from course_lib.grader.settings import DEFAULT_LIMITS, Limits
-from course_lib.grader.verdict import GraderRunner, grader_env
+from course_lib.grader.verdict import grader_env
 
 NOT_IMPLEMENTED = "not implemented yet"
 
@@ -91,32 +91,6 @@ def validate_lessons(
     finally:
         pool.shutdown(cancel_futures=True)
         server.stop()
-
-
-def validate_lesson(
-    course: Course,
-    lesson: str,
-    limits: Limits = DEFAULT_LIMITS,
-    graders: GraderRunner | None = None,
-) -> Validation:
-    """Grade the source (must be 100 %) and the untouched release (must be 0, cleanly).
-
-    ``graders`` starts the hidden graders' process (default: a fresh interpreter).
-    """
-    result = Validation(lesson, problems=structure_problems(course, lesson))
-    solution = grade_notebook(
-        course.source_notebook_path(lesson), course=course, lesson=lesson, limits=limits,
-        graders=graders,
-    )  # fmt: skip
-    result.problems += solution_problems(result, solution)
-    release_path = course.release_notebook_path(lesson)
-    release = None
-    if release_path.is_file():
-        release = grade_notebook(
-            release_path, course=course, lesson=lesson, limits=limits, graders=graders
-        )
-    result.problems += release_problems(course, result, release)
-    return result
 
 
 def structure_problems(course: Course, lesson: str) -> list[str]:
