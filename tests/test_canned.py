@@ -24,12 +24,15 @@ GRADED_BY_THE_BATCH_TEST = {(BATCH_LESSON, name) for name in BATCH_CLASS}
 # grades (`make test-full` grades them too).
 BEYOND_CI_SAMPLE = {
     ("04_mnist_ann", "functional_api"),
+    ("04_mnist_ann", "two_hidden_layers_flat_input"),
     ("05_cnn", "functional_api"),
     ("05_cnn", "conv_without_pooling"),
     ("05_cnn", "relu_after_batchnorm"),
     ("06_augmentation", "functional_api"),
     ("06_augmentation", "rotation_too_large"),
+    ("06_augmentation", "rescaling_layer"),
     ("07_transfer_learning", "sequential_api"),
+    ("07_transfer_learning", "base_layers_inline"),
 }
 
 
