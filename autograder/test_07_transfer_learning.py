@@ -7,7 +7,7 @@ the 4,861 MNIST test digits 5-9 they prepare themselves from the raw images.
 
 import pytest
 
-from course_lib import checks, data, pretrained, transfer_checks
+from course_lib import checks, data, pretrained, training_checks, transfer_checks
 from course_lib.grader import calibration
 
 LESSON = "07_transfer_learning"
@@ -18,6 +18,9 @@ HANDIN = {
     "model": "model",
     "model_head": "model",
     "model_scratch": "model",
+    "history_head": "history",
+    "history_fine": "history",
+    "history_scratch": "history",
     "feature_shape": "value",
     "head_params": "value",
 }
@@ -51,7 +54,10 @@ def prepare() -> None:
     data.load_transfer_target()
 
 
-# The task's rate, ten times below the head's 1e-3.
+# Phase 1 (Part C) and the network from scratch (Part F) learn at Adam's 1e-3, in batches of
+# 32; fine-tuning at most ten times slower.
+HEAD_LEARNING_RATE = 1e-3
+BATCH_SIZE = 32
 MAX_FINE_TUNE_LEARNING_RATE = 1e-4
 
 N_CLASSES = len(data.TARGET_DIGITS)
@@ -160,6 +166,7 @@ def test_transfer_beats_scratch(handin, target, pretrained_base):
     scratch = handin.model("model_scratch")
     transfer_checks.check_same_network(model, scratch)
     transfer_checks.check_starts_untrained(scratch, pretrained_base)
+    _check_trained_alike(handin, scratch, n_rows=len(target.x_train))
     transfer, from_scratch = _accuracy(model, target), _accuracy(scratch, target)
     if transfer - from_scratch < LIMITS["gain"]:
         raise checks.CheckFailure(
@@ -170,3 +177,39 @@ def test_transfer_beats_scratch(handin, target, pretrained_base):
             "epochs in total; the transferred model keeps its pretrained base frozen in "
             "phase 1",
         )
+
+
+def _check_trained_alike(handin, scratch, *, n_rows: int) -> None:
+    """Part F compares fairly: compiled as in Part C, trained as long, as batched, validated."""
+    fit = handin.history("history_scratch")
+    with checks.gather() as each:
+        with each, checks.about("model_scratch"):
+            checks.check_compile(
+                scratch,
+                loss="sparse_categorical_crossentropy",
+                optimizer="adam",
+                learning_rate=HEAD_LEARNING_RATE,
+                hints={
+                    "loss": "compile model_scratch as in Part C",
+                    "optimizer": "compile model_scratch as in Part C: "
+                    "keras.optimizers.Adam(learning_rate=1e-3)",
+                    "learning_rate": "compile model_scratch as in Part C, "
+                    "keras.optimizers.Adam(learning_rate=1e-3): with another step the "
+                    "comparison measures the step, not the pretrained start",
+                },
+            )
+        with each:
+            training_checks.check_fit(
+                fit,
+                n_rows=n_rows,
+                batch_size=BATCH_SIZE,
+                validation_data=True,
+                label="from scratch",
+                call="Part D's fit (the same batch size and validation data)",
+            )
+        phases = ("history_head", "history_fine")
+        if all(handin.has(name) for name in phases):
+            with each:
+                transfer_checks.check_trained_as_long(
+                    fit, [handin.history(name) for name in phases]
+                )

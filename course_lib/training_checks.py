@@ -459,6 +459,7 @@ def check_fit(
     epochs: int | None = None,
     min_epochs: int | None = None,
     validation_split: float | None = None,
+    validation_data: bool = False,
     label: str = "training",
     call: str = "the fit call given",
 ) -> None:
@@ -466,7 +467,7 @@ def check_fit(
 
     Its parameters give the epoch budget and the batches per epoch, which tell how many
     rows were trained on in batches of what size; validation losses tell whether data
-    was held out. Every difference is named.
+    was held out (``validation_data``: passed separately). Every difference is named.
     """
     __tracebackhide__ = True
     if not fit.history:
@@ -496,12 +497,16 @@ def check_fit(
                     found=f"epochs={budget}",
                 )
         validated = bool(fit.values("val_loss"))
-        if validation_split and not validated:
+        if (validation_split or validation_data) and not validated:
+            how = (
+                f"validation_split={validation_split:g}"
+                if validation_split
+                else "validation_data=(x, y)"
+            )
             with each:
                 raise CheckFailure(
                     f"{label}: no validation data",
-                    expected=f"fit(..., validation_split={validation_split:g}): val_loss "
-                    "recorded every epoch",
+                    expected=f"fit(..., {how}): val_loss recorded every epoch",
                     found="history keys: " + ", ".join(sorted(fit.history)),
                     hint="the validation loss shows when the model starts to overfit; "
                     "EarlyStopping watches it",

@@ -483,6 +483,25 @@ def check_same_network(model, other, *, name: str = "model", other_name: str = "
     )
 
 
+def check_trained_as_long(scratch_fit, transfer_fits, *, what: str = "history_scratch") -> None:
+    """The network from scratch trained for as many epochs as the transfer's phases together.
+
+    Epochs are counted in the recorded losses, so ``initial_epoch`` spellings count right.
+    """
+    __tracebackhide__ = True
+    phases = [len(fit.values("loss")) for fit in transfer_fits]
+    found = len(scratch_fit.values("loss"))
+    if found != sum(phases):
+        raise CheckFailure(
+            f"`{what}`: not as many epochs as the transfer",
+            expected=f"{sum(phases)} epochs: "
+            + " + ".join(map(str, phases))
+            + ", the transfer's phases together (epochs_head + epochs_fine)",
+            found=f"{found} epochs",
+            hint="the comparison is fair only when both networks see the same images as often",
+        )
+
+
 # --- measuring ------------------------------------------------------------------------------------
 
 

@@ -63,6 +63,22 @@ def test_check_fit_names_every_difference():
     assert "in batches of 32 (Keras's default batch_size)" in excinfo.value.found
 
 
+def test_check_fit_wants_separate_validation_data_when_the_task_passes_it():
+    check_fit(fit_record(4, 30, ran=30), n_rows=100, batch_size=32, validation_data=True)
+    with pytest.raises(CheckFailure) as excinfo:
+        check_fit(
+            fit_record(4, 30, validated=False, ran=30),
+            n_rows=100,
+            batch_size=32,
+            validation_data=True,
+            label="from scratch",
+        )
+    assert first_line(excinfo) == "from scratch: no validation data"
+    assert excinfo.value.expected == (
+        "fit(..., validation_data=(x, y)): val_loss recorded every epoch"
+    )
+
+
 def test_validation_data_is_identified_by_the_loss_the_model_reproduces():
     fit = fit_record(469)  # val_loss 0.50, 0.49, ... 0.39
     check_not_validated_on_test(fit, test_loss=0.4301, held_out_loss=0.43)

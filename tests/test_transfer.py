@@ -16,6 +16,7 @@ from keras import layers
 
 from course_lib import data, pretrained, transfer_checks
 from course_lib.checks import CheckFailure
+from course_lib.training_checks import FitRecord
 
 from .conftest import SHARED_DATA
 
@@ -303,3 +304,21 @@ def test_same_network_compares_base_and_head_and_a_top_left_on_the_copy_only():
     assert failure(transfer_checks.check_same_network, model, bare) == (
         "`model_scratch`: the pretrained base is missing"
     )
+
+
+def _fit(name: str, epochs_run: int, budget: int | None = None) -> FitRecord:
+    losses = [1.0 - 0.01 * i for i in range(epochs_run)]
+    params = {"epochs": budget or epochs_run, "steps": 4}
+    return FitRecord(name, {"loss": losses, "val_loss": losses}, params)
+
+
+def test_the_scratch_network_trains_as_long_as_both_transfer_phases():
+    phases = [_fit("history_head", 20), _fit("history_fine", 10, budget=30)]  # initial_epoch=20
+    transfer_checks.check_trained_as_long(_fit("history_scratch", 30), phases)
+    with pytest.raises(CheckFailure) as excinfo:
+        transfer_checks.check_trained_as_long(_fit("history_scratch", 20), phases)
+    assert str(excinfo.value).splitlines()[0] == (
+        "`history_scratch`: not as many epochs as the transfer"
+    )
+    assert excinfo.value.expected.startswith("30 epochs: 20 + 10")
+    assert excinfo.value.found == "20 epochs"

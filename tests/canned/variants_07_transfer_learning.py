@@ -43,6 +43,14 @@ VARIANTS = {
         "part_e_answer": TINY_FINE,
         "part_f_answer": [(SOFTMAX_HEAD, "layers.Dense(5)(x)")],
     },
+    "scratch_trained_less_and_faster": {
+        "part_d_answer": TINY,
+        "part_e_answer": TINY_FINE,
+        "part_f_answer": [
+            ("Adam(learning_rate=1e-3)", "Adam(learning_rate=1e-2)"),
+            ("epochs=epochs_head + epochs_fine,", "epochs=epochs_head,"),
+        ],
+    },
     # Valid variants: full marks.
     "sequential_api": {
         "part_c_answer": [
@@ -129,7 +137,9 @@ EXPECTED = {
         '`transfer_checks.check_base_input("X_train", X_train, target.` raised CheckFailure: '
         "`X_train`: 1 channel, the network needs 3",
         "target_accuracy": "test accuracy: too low",
-        "transfer_beats_scratch": "comparison: transfer does not beat training from scratch",
+        "transfer_beats_scratch": "`history_scratch` is not defined: the cell starting "
+        '`transfer_checks.check_base_input("X_train", X_train, target.` raised CheckFailure: '
+        "`X_train`: 1 channel, the network needs 3",
     },
     "top_not_removed": {
         "base_without_top": "`base`: the base's top is still there",
@@ -144,6 +154,11 @@ EXPECTED = {
         "head": "output layer: wrong activation",
         "target_accuracy": "test accuracy: too low",
         "transfer_beats_scratch": "comparison: transfer does not beat training from scratch",
+    },
+    "scratch_trained_less_and_faster": {
+        "target_accuracy": "test accuracy: too low",
+        "transfer_beats_scratch": "2 problems: model_scratch › compile settings: wrong learning "
+        "rate; `history_scratch`: not as many epochs as the transfer",
     },
     "sequential_api": {},
     "base_layers_inline": {},
