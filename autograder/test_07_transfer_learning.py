@@ -85,22 +85,32 @@ def test_base_without_top(handin):
     transfer_checks.check_pretrained_base(base, what="base")
 
 
+COMPILE_HINTS = {
+    "loss": "the labels are integers 0-4: sparse_categorical_crossentropy takes them as they are",
+    "optimizer": "the task asks for keras.optimizers.Adam(learning_rate=...)",
+    "metrics": "report the accuracy: the fraction of digits read correctly",
+}
+
+
 def test_head(handin):
     model = handin.model("model")
     transfer_checks.check_input_shape(model)
     transfer_checks.check_head(model, n_classes=N_CLASSES)
-    checks.check_compile(
-        model,
-        loss="sparse_categorical_crossentropy",
-        optimizer="adam",
-        metrics=["accuracy"],
-        hints={
-            "loss": "the labels are integers 0-4: sparse_categorical_crossentropy takes them "
-            "as they are",
-            "optimizer": "the task asks for keras.optimizers.Adam(learning_rate=...)",
-            "metrics": "report the accuracy: the fraction of digits read correctly",
-        },
-    )
+    # Part E compiles `model` again: Part C's settings live on in the phase-1 checkpoint.
+    checkpoint = handin.has("model_head") and not handin.same_object("model_head", "model")
+    with checks.about("model_head" if checkpoint else "model"):
+        checks.check_compile(
+            handin.model("model_head") if checkpoint else model,
+            loss="sparse_categorical_crossentropy",
+            optimizer="adam",
+            metrics=["accuracy"],
+            learning_rate=HEAD_LEARNING_RATE if checkpoint else None,
+            hints={
+                **COMPILE_HINTS,
+                "learning_rate": "phase 1 trains the new head at "
+                "keras.optimizers.Adam(learning_rate=1e-3)",
+            },
+        )
 
 
 def test_head_parameters(handin):
@@ -128,11 +138,20 @@ def test_frozen_base(handin, pretrained_base):
 
 
 def test_fine_tuning(handin):
-    transfer_checks.check_fine_tuned(
-        handin.model("model"),
-        handin.model("model_head"),
-        max_learning_rate=MAX_FINE_TUNE_LEARNING_RATE,
-    )
+    model = handin.model("model")
+    with checks.gather() as each:
+        with each:
+            transfer_checks.check_fine_tuned(
+                model, handin.model("model_head"), max_learning_rate=MAX_FINE_TUNE_LEARNING_RATE
+            )
+        with each, checks.about("model"):
+            checks.check_compile(
+                model,
+                loss="sparse_categorical_crossentropy",
+                optimizer="adam",
+                metrics=["accuracy"],
+                hints=COMPILE_HINTS,
+            )
 
 
 def _accuracy(model, target) -> float:

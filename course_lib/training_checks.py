@@ -319,6 +319,12 @@ def _number(value) -> float:
         return math.nan
 
 
+def _whole(value, default: int = 0) -> int:
+    """A recorded count as an int; ``default`` when it is missing, not a number or infinite."""
+    number = _number(value)
+    return int(number) if math.isfinite(number) else default
+
+
 def callback_record(records, name: str, kind: str = "EarlyStopping") -> dict:
     """The one ``kind`` callback in a handed-in callbacks record (``{key: {class, config}}``)."""
     __tracebackhide__ = True
@@ -581,7 +587,7 @@ def check_stopped_early(fit: FitRecord, config: dict) -> None:
     """The callback, not the epoch budget, ended training."""
     __tracebackhide__ = True
     budget = fit.epoch_budget or 0
-    if fit.epochs_run >= budget or int(_number(config.get("stopped_epoch")) or 0) <= 0:
+    if fit.epochs_run >= budget or _whole(config.get("stopped_epoch")) <= 0:
         raise CheckFailure(
             "training: did not stop early",
             expected="fit(..., callbacks=[early_stopping]) stopping before the epoch budget",
@@ -596,7 +602,7 @@ def check_best_weights_restored(model_val_loss: float, fit: FitRecord, config: d
     losses = fit.values("val_loss")
     if not losses or not math.isfinite(model_val_loss):
         return
-    best_epoch = int(_number(config.get("best_epoch")) or 0)
+    best_epoch = _whole(config.get("best_epoch"), default=-1)
     if not 0 <= best_epoch < len(losses):
         best_epoch = min(range(len(losses)), key=losses.__getitem__)
     best, last = losses[best_epoch], losses[-1]

@@ -9,11 +9,13 @@ from course_lib.checks import CheckFailure
 from course_lib.grader.handin import Handin, export_namespace
 from course_lib.training_checks import (
     FitRecord,
+    check_best_weights_restored,
     check_early_stopping,
     check_fit,
     check_not_validated_on_test,
     check_pixel_statistics,
     check_pixels_scaled,
+    check_stopped_early,
     closest_epoch,
 )
 
@@ -77,6 +79,23 @@ def test_check_fit_wants_separate_validation_data_when_the_task_passes_it():
     assert excinfo.value.expected == (
         "fit(..., validation_data=(x, y)): val_loss recorded every epoch"
     )
+
+
+def test_a_callback_never_passed_to_fit_is_named_not_a_grader_crash():
+    # An EarlyStopping that never ran records no stopped or best epoch.
+    fit = fit_record(375, epochs=100, ran=100)
+    with pytest.raises(CheckFailure) as excinfo:
+        check_stopped_early(fit, {"monitor": "val_loss", "stopped_epoch": None})
+    assert first_line(excinfo) == "training: did not stop early"
+    assert excinfo.value.found == "100 of 100 epochs run"
+    check_stopped_early(fit_record(375, epochs=100, ran=12), {"stopped_epoch": 11})
+    losses = [0.5, 0.3, 0.4, 0.45, 0.5]
+    overfit = FitRecord("history", {"loss": losses, "val_loss": losses}, {"epochs": 5})
+    with pytest.raises(CheckFailure) as excinfo:  # the last epoch's weights, not the best's
+        check_best_weights_restored(0.5, overfit, {"best_epoch": float("nan")})
+    assert first_line(excinfo) == "training: the model does not have the best epoch's weights"
+    assert excinfo.value.expected == "validation loss 0.3000 (epoch 2, the best one)"
+    check_best_weights_restored(0.3, overfit, {"best_epoch": "n/a"})
 
 
 def test_validation_data_is_identified_by_the_loss_the_model_reproduces():

@@ -26,6 +26,12 @@ GRADERS = textwrap.dedent(
     def test_secret(handin):
         with pytest.raises(PermissionError):
             open({secret!r}).read()
+
+    def test_wrong_answer(handin):
+        assert handin.value("answer") == 41, "answer: wrong value"
+
+    def test_unforeseen(handin):
+        int(float("nan"))
     """
 )
 
@@ -50,7 +56,8 @@ def test_a_prestarted_process_reads_the_handin_written_after_it_started(tmp_path
         verdicts = verdict.result(
             {"stopped": "given after the start"}, ["answer", "execution_record", "secret"]
         )
-    assert {name: v.passed for name, v in verdicts.items()} == {
+    first = ("answer", "execution_record", "secret")
+    assert {name: verdicts[name].passed for name in first} == {
         "answer": True,
         "execution_record": True,
         "secret": True,  # confined as a process started after the hand-in is
@@ -65,3 +72,18 @@ def test_a_process_never_given_the_handin_ends_with_its_tree(tmp_path):
     verdict.close()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not verdict.private.exists()
+
+
+def test_a_grader_that_fails_is_a_fault_of_the_kit_not_a_wrong_answer(tmp_path):
+    grader_file, handin = _graders(tmp_path)
+    (handin / "manifest.json").write_text(json.dumps({"answer": {"status": "ok"}}))
+    (handin / "answer.json").write_text("42")
+    with Verdict(grader_file, handin, DEFAULT_LIMITS) as verdict:
+        verdicts = verdict.result({}, ["wrong_answer", "unforeseen"])
+    wrong, unforeseen = verdicts["wrong_answer"], verdicts["unforeseen"]
+    assert (wrong.passed, wrong.kit_fault) == (False, False)
+    assert wrong.message.startswith("answer: wrong value")
+    assert (unforeseen.passed, unforeseen.kit_fault) == (False, True)
+    assert unforeseen.message == (
+        "could not be graded: the grader failed (ValueError: cannot convert float NaN to integer)"
+    )

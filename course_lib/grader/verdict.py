@@ -270,7 +270,8 @@ def _verdicts(
     raw: dict, finished: Finished, test_ids: list[str], limits: Limits
 ) -> dict[str, TestVerdict]:
     verdicts = {
-        test_id: TestVerdict(bool(v["passed"]), str(v["message"])) for test_id, v in raw.items()
+        test_id: TestVerdict(bool(v["passed"]), str(v["message"]), v.get("kit_fault") is True)
+        for test_id, v in raw.items()
     }
     if finished.reason == "timeout":
         problem = f"the graders ran longer than {limits.verdict_timeout} s on this hand-in"

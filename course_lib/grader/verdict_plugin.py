@@ -78,13 +78,28 @@ def _test_id(item) -> str:
     return item.name.split("[")[0].removeprefix("test_")
 
 
-def _message(excinfo) -> str:
+def _failure(excinfo) -> dict:
+    """A failed test's verdict: a check's message, or a fault of the graders themselves.
+
+    Graders turn every problem of a submission they foresee into a :class:`CheckFailure`
+    (or a plain ``assert``); any other exception is a case no grader foresaw, so no grade:
+    the kit's fault, a person must look. Running out of memory on a submission's data stays
+    that submission's.
+    """
     error = excinfo.value
     if isinstance(error, CheckFailure):
-        return error.render()
+        return {"passed": False, "message": error.render()}
+    if isinstance(error, AssertionError):
+        return {"passed": False, "message": str(error).strip() or "failed"}
+    if isinstance(error, MemoryError):
+        return {"passed": False, "message": "could not be graded: the graders ran out of memory"}
     text = str(error).strip().splitlines()
     detail = text[0][:200] if text else ""
-    return f"could not be graded: your code made the grader fail ({type(error).__name__}: {detail})"
+    return {
+        "passed": False,
+        "message": f"could not be graded: the grader failed ({type(error).__name__}: {detail})",
+        "kit_fault": True,
+    }
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -96,8 +111,8 @@ def pytest_runtest_makereport(item, call):
         if report.passed:
             _results[test_id] = {"passed": True, "message": "passed"}
         else:
-            message = _message(call.excinfo) if call.excinfo else "failed"
-            _results[test_id] = {"passed": False, "message": message}
+            failed = {"passed": False, "message": "failed"}
+            _results[test_id] = _failure(call.excinfo) if call.excinfo else failed
 
 
 def pytest_sessionfinish(session) -> None:
