@@ -92,25 +92,33 @@ COMPILE_HINTS = {
 }
 
 
+def _check_compiled(model, name: str, *, metrics=("accuracy",), learning_rate=None, hints=None):
+    """The lesson's compile settings (sparse labels, Adam), every difference named for ``name``."""
+    with checks.about(name):
+        checks.check_compile(
+            model,
+            loss="sparse_categorical_crossentropy",
+            optimizer="adam",
+            metrics=metrics,
+            learning_rate=learning_rate,
+            hints={**COMPILE_HINTS, **(hints or {})},
+        )
+
+
 def test_head(handin):
     model = handin.model("model")
     transfer_checks.check_input_shape(model)
     transfer_checks.check_head(model, n_classes=N_CLASSES)
     # Part E compiles `model` again: Part C's settings live on in the phase-1 checkpoint.
     checkpoint = handin.has("model_head") and not handin.same_object("model_head", "model")
-    with checks.about("model_head" if checkpoint else "model"):
-        checks.check_compile(
-            handin.model("model_head") if checkpoint else model,
-            loss="sparse_categorical_crossentropy",
-            optimizer="adam",
-            metrics=["accuracy"],
-            learning_rate=HEAD_LEARNING_RATE if checkpoint else None,
-            hints={
-                **COMPILE_HINTS,
-                "learning_rate": "phase 1 trains the new head at "
-                "keras.optimizers.Adam(learning_rate=1e-3)",
-            },
-        )
+    _check_compiled(
+        handin.model("model_head") if checkpoint else model,
+        "model_head" if checkpoint else "model",
+        learning_rate=HEAD_LEARNING_RATE if checkpoint else None,
+        hints={
+            "learning_rate": "phase 1 trains the head at keras.optimizers.Adam(learning_rate=1e-3)"
+        },
+    )
 
 
 def test_head_parameters(handin):
@@ -144,14 +152,8 @@ def test_fine_tuning(handin):
             transfer_checks.check_fine_tuned(
                 model, handin.model("model_head"), max_learning_rate=MAX_FINE_TUNE_LEARNING_RATE
             )
-        with each, checks.about("model"):
-            checks.check_compile(
-                model,
-                loss="sparse_categorical_crossentropy",
-                optimizer="adam",
-                metrics=["accuracy"],
-                hints=COMPILE_HINTS,
-            )
+        with each:
+            _check_compiled(model, "model")
 
 
 def _accuracy(model, target) -> float:
@@ -202,11 +204,11 @@ def _check_trained_alike(handin, scratch, *, n_rows: int) -> None:
     """Part F compares fairly: compiled as in Part C, trained as long, as batched, validated."""
     fit = handin.history("history_scratch")
     with checks.gather() as each:
-        with each, checks.about("model_scratch"):
-            checks.check_compile(
+        with each:
+            _check_compiled(
                 scratch,
-                loss="sparse_categorical_crossentropy",
-                optimizer="adam",
+                "model_scratch",
+                metrics=(),
                 learning_rate=HEAD_LEARNING_RATE,
                 hints={
                     "loss": "compile model_scratch as in Part C",
