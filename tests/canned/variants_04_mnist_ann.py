@@ -13,8 +13,8 @@ VARIANTS = {
     # Mistakes.
     "no_scaling": {
         "part_a_answer": [
-            ('(x_train / 255.0).astype("float32")', 'x_train.astype("float32")'),
-            ('(x_test / 255.0).astype("float32")', 'x_test.astype("float32")'),
+            ('x_train.astype("float32") / 255.0', 'x_train.astype("float32")'),
+            ('x_test.astype("float32") / 255.0', 'x_test.astype("float32")'),
         ],
     },
     "softmax_missing": {
@@ -71,12 +71,12 @@ VARIANTS = {
     "two_hidden_layers_flat_input": {
         "part_a_answer": [
             (
-                '(x_train / 255.0).astype("float32")',
-                '(x_train / 255.0).astype("float32").reshape(-1, 784)',
+                'x_train.astype("float32") / 255.0',
+                '(x_train.astype("float32") / 255.0).reshape(-1, 784)',
             ),
             (
-                '(x_test / 255.0).astype("float32")',
-                '(x_test / 255.0).astype("float32").reshape(-1, 784)',
+                'x_test.astype("float32") / 255.0',
+                '(x_test.astype("float32") / 255.0).reshape(-1, 784)',
             ),
         ],
         "part_b_answer": [

@@ -43,8 +43,8 @@ VARIANTS = {
     # Valid variants: full marks.
     "rescaling_layer": {
         "prepare_answer": [
-            ('(x_small / 255.0).astype("float32")', 'x_small.astype("float32")'),
-            ('(x_test / 255.0).astype("float32")', 'x_test.astype("float32")'),
+            ('(x_small.astype("float32") / 255.0)', 'x_small.astype("float32")'),
+            ('(x_test.astype("float32") / 255.0)', 'x_test.astype("float32")'),
         ],
         "part_b_answer": [
             (
