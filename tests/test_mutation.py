@@ -104,6 +104,19 @@ def test_mutants_keep_the_rest_of_the_cell_as_written():
     assert mutant.id == "c/loss/mse→mae"
 
 
+@pytest.mark.parametrize(
+    "scaling",
+    ['(x_train / 255.0).astype("float32")', 'x_train.astype("float32") / 255.0',
+     '(x_train.astype("float32") / 255.0).reshape(-1, 28, 28, 1)'],
+)  # fmt: skip
+def test_a_scaling_site_is_named_by_its_data_whatever_the_spelling(scaling):
+    names = mutation.Names(frozenset())
+    mutants = mutation.mutants_of_cell("c", f"X = {scaling}\n", names)
+    [unscaled] = [m for m in mutants if m.operator == "unscaled"]
+    assert unscaled.id == "c/unscaled/x_train255"
+    assert "/ 255" not in unscaled.source and "x_train" in unscaled.source
+
+
 def test_solution_region_limits_the_sites_except_for_the_fit_call():
     source = (
         "model = keras.Sequential([layers.Dense(1)])\n"

@@ -223,6 +223,20 @@ def _text(node: ast.AST, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _subject(node: ast.AST) -> str:
+    """The name an expression starts from (``x`` of ``x.astype("float32")``), for a site's id
+    that does not change with the spelling; the expression's text if it has none."""
+    inner = node
+    while not isinstance(inner, ast.Name):
+        if isinstance(inner, (ast.Attribute, ast.Subscript)):
+            inner = inner.value
+        elif isinstance(inner, ast.Call):
+            inner = inner.func
+        else:
+            return _text(node, 20)
+    return inner.id
+
+
 def _const(value) -> ast.Constant:
     return ast.Constant(value)
 
@@ -556,7 +570,7 @@ def op_unscaled(tree: ast.Module, names: Names) -> Iterator[Site]:
                 index,
                 _replace_with(node.left),
                 f"{_text(node)} → {_text(node.left)}",
-                f"{_text(node.left, 20)}/255",
+                f"{_subject(node.left)}/255",
             )
 
 
