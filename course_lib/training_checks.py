@@ -46,11 +46,18 @@ def check_pixels_scaled(name: str, value, raw) -> np.ndarray:
     try:
         array = np.asarray(value)
     except Exception:
-        raise CheckFailure(f"`{name}`: not an array", found=type(value).__name__) from None
+        array = None
+    if array is None or array.dtype.kind not in "fiub" or array.ndim == 0:
+        raise CheckFailure(
+            f"`{name}`: not an array of pixel values",
+            expected="a NumPy array of the scaled images",
+            found="None" if value is None else type(value).__name__,
+            hint="assign the result of the scaling (a function that prints returns None)",
+        )
     n = raw.shape[0]
     pixels = int(np.prod(raw.shape[1:]))
     accepted = {raw.shape, (n, pixels), (*raw.shape, 1)}
-    if array.shape not in accepted or array.dtype.kind not in "fiu":
+    if array.shape not in accepted:
         raise CheckFailure(
             f"`{name}`: wrong shape",
             expected=f"one image per row: {raw.shape} (or flattened ({n}, {pixels}))",
@@ -68,21 +75,38 @@ def check_pixels_scaled(name: str, value, raw) -> np.ndarray:
             hint="raw pixels run from 0 to 255; large inputs make the first layer's outputs huge "
             "and training slow and unstable",
         )
-    if off > 1e-5:
-        raise CheckFailure(
-            f"`{name}`: not min-max scaled",
-            expected="x / 255.0 for every pixel (the pixels' minimum is 0 and maximum 255)",
-            found=f"values from {low:.3g} to {high:.3g} that are not the pixels divided by 255",
-            hint="min-max scaling maps 0 → 0 and 255 → 1; do not standardise or clip",
-        )
-    if array.dtype != np.float32:
-        raise CheckFailure(
-            f"`{name}`: wrong dtype",
-            expected="float32 (what Keras computes in)",
-            found=str(array.dtype),
-            hint='add .astype("float32"): float64 doubles the memory for no gain',
-        )
+    # a narrower float rounds every value: only its dtype is then the mistake
+    tolerance = max(1e-5, float(np.finfo(array.dtype).eps)) if array.dtype.kind == "f" else 1e-5
+    with checks.gather() as each:
+        if off > tolerance:
+            with each:
+                raise CheckFailure(
+                    f"`{name}`: not min-max scaled",
+                    expected="x / 255.0 for every pixel (the pixels' minimum is 0 and maximum 255)",
+                    found=f"values from {low:.3g} to {high:.3g} that are not the pixels divided "
+                    "by 255",
+                    hint="min-max scaling maps 0 → 0 and 255 → 1; do not standardise or clip",
+                )
+        if array.dtype != np.float32:
+            with each:
+                raise _pixel_dtype_failure(name, value, array)
     return array
+
+
+def _pixel_dtype_failure(name: str, value, array: np.ndarray) -> CheckFailure:
+    found = str(array.dtype)
+    if not isinstance(value, np.ndarray):
+        found = f"a {type(value).__name__} (NumPy makes {array.dtype} of it)"
+    if array.dtype.kind == "f" and array.dtype.itemsize < 4:
+        hint = f"{array.dtype} keeps about 3 digits: it rounds the pixel values; use float32"
+    else:
+        hint = 'convert, then divide: x.astype("float32") / 255.0 (float64 doubles the memory)'
+    return CheckFailure(
+        f"`{name}`: wrong dtype",
+        expected="float32 (what Keras computes in)",
+        found=found,
+        hint=hint,
+    )
 
 
 def _scaling_summary(flat, raw_flat) -> tuple[bool, float, float, float]:
@@ -147,7 +171,7 @@ def check_pixel_statistics(
                     f"`{name}`: wrong dtype",
                     expected="float32 (what Keras computes in)",
                     found=str(stats.get("dtype")),
-                    hint='add .astype("float32")',
+                    hint='convert, then divide: x.astype("float32") / 255.0',
                 )
 
 

@@ -179,6 +179,34 @@ def test_a_wrong_pixel_is_found_in_any_block_of_rows(damage, first_line, found):
         assert f"found:    {found}" in [line.strip() for line in lines]
 
 
+@pytest.mark.parametrize(
+    ("make", "first_line", "found"),
+    [
+        (lambda raw: None, "`X`: not an array of pixel values", "None"),
+        (lambda raw: "x", "`X`: not an array of pixel values", "str"),
+        (lambda raw: (raw / 255).astype("float16"), "`X`: wrong dtype", "float16"),
+        (
+            lambda raw: (raw.astype("float32") / 255).tolist(),
+            "`X`: wrong dtype",
+            "a list (NumPy makes float64 of it)",
+        ),
+        (
+            lambda raw: raw / 256.0,
+            "2 problems: `X`: not min-max scaled; `X`: wrong dtype",
+            "values from 0 to 0.996 that are not the pixels divided by 255",
+        ),
+    ],
+)
+def test_pixel_mistakes_are_named_for_what_was_found(make, first_line, found):
+    """Is each mistake named as what it is (a float16 only for its dtype, both of two)?"""
+    raw = _images(100)
+    with pytest.raises(CheckFailure) as info:
+        check_pixels_scaled("X", make(raw), raw)
+    lines = info.value.render().splitlines()
+    assert lines[0] == first_line
+    assert f"found:    {found}" in [line.strip() for line in lines]
+
+
 def test_float64_pixels_are_still_the_wrong_dtype():
     """Are correctly scaled float64 pixels still refused for their dtype?"""
     raw = _images(100)
