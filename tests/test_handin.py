@@ -137,6 +137,28 @@ def test_a_large_array_is_mapped_and_read_as_saved(tmp_path):
     assert "allow_pickle=False" in info.value.render()
 
 
+def test_an_array_over_the_limit_is_not_written_and_named_for_its_size(tmp_path):
+    """Is a float64 array too large to hand in named so, with its size and dtype?"""
+    big = np.zeros((60_000, 28, 28))  # 359 MB of float64, never touched (calloc)
+    export_namespace({"X": big}, {"X": "array"}, str(tmp_path))
+    assert not (tmp_path / "X.npy").exists()
+    with pytest.raises(CheckFailure) as info:
+        Handin(tmp_path, {"first_error": "the cell starting `x` raised ValueError"}).array("X")
+    lines = [line.strip() for line in info.value.render().splitlines()]
+    assert lines[0] == "`X` is too large to grade"
+    assert "found:    359 MB: a float64 array of shape (60000, 28, 28)" in lines
+    assert any(line.startswith("hint:") and "float32" in line for line in lines)
+
+
+def test_a_file_refused_at_the_take_over_is_named_with_the_reason(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"X": {"status": "ok"}}))
+    incident = "hand-in file left out: X.npy is 400 MB, over the 256 MB limit"
+    with pytest.raises(CheckFailure) as info:
+        Handin(tmp_path, {"incidents": [incident]}).array("X")
+    assert info.value.render().splitlines()[0] == "`X` could not be taken for grading"
+    assert "X.npy is 400 MB, over the 256 MB limit" in info.value.render()
+
+
 def test_lambda_layer_model_is_refused_in_safe_mode(tmp_path):
     model = keras.Sequential([keras.Input(shape=(2,)), layers.Lambda(lambda x: x * 2)])
     export_namespace({"model": model}, {"model": "model"}, str(tmp_path))

@@ -88,7 +88,17 @@ def export_namespace(namespace: dict, spec: dict, out: str) -> None:
             elif kind == "array":
                 import numpy as _np
 
-                _np.save(_os.path.join(out, name + ".npy"), _np.asarray(value), allow_pickle=False)
+                array = _np.asarray(value)
+                if array.nbytes > max_bytes:  # not written: the grader would refuse it
+                    manifest[name] = {
+                        "status": "too_large",
+                        "type": type(value).__name__,
+                        "bytes": int(array.nbytes),
+                        "dtype": str(array.dtype),
+                        "shape": [int(n) for n in array.shape],
+                    }
+                    continue
+                _np.save(_os.path.join(out, name + ".npy"), array, allow_pickle=False)
             elif kind == "value":
                 write_json(name, value)
             elif kind == "history":
@@ -214,6 +224,26 @@ def take_over(kernel_dir: Path, handin_dir: Path, spec: dict) -> list[str]:
     return notes
 
 
+def _too_large(name: str, entry: dict) -> CheckFailure:
+    """An array the kernel did not hand in for its size (the entry is the kernel's: data)."""
+    try:
+        megabytes = f"{int(entry.get('bytes')) / 2**20:.0f} MB"
+        shape = tuple(int(n) for n in entry.get("shape"))
+    except (TypeError, ValueError):
+        megabytes, shape = "too many bytes", None
+    dtype = str(entry.get("dtype", ""))[:16]
+    found = f"{megabytes}: a {dtype} array of shape {shape}" if shape is not None else megabytes
+    hint = "hand in the array the task asks for"
+    if dtype == "float64":
+        hint = 'float64 takes twice the memory of float32: convert with .astype("float32")'
+    return CheckFailure(
+        f"`{name}` is too large to grade",
+        expected=f"at most {MAX_FILE_BYTES / 2**20:.0f} MB",
+        found=found,
+        hint=hint,
+    )
+
+
 class Handin:
     """The hand-in folder of one graded notebook, read by the graders (never trusted blindly)."""
 
@@ -251,6 +281,19 @@ class Handin:
                     f"a {entry.get('type', 'value')} that failed to save: {entry.get('error', '')}"
                 ),
                 hint="hand in the kind of object the task asks for",
+            )
+        if entry.get("status") == "too_large":
+            return _too_large(name, entry)
+        left_out = [
+            note
+            for note in self.execution.get("incidents") or []
+            if note.startswith(f"hand-in file left out: {name}.")
+        ]
+        if entry.get("status") == "ok" and left_out:
+            return CheckFailure(
+                f"`{name}` could not be taken for grading",
+                found=left_out[0].removeprefix("hand-in file left out: "),
+                hint="the graders read only plain files within the size limit",
             )
         stopped = self.execution.get("stopped")
         if stopped:
