@@ -88,13 +88,15 @@ def _grade(job: Job) -> JobResult:
     submission = folder / job.filename
     submission.write_bytes(job.content)
     graded = folder / "graded.ipynb"
+    address = warm.inherited_address()
     report = grade_notebook(
         submission,
         course=Course(Path(job.course_root)),
         lesson=job.lesson,
         limits=Limits(**job.limits),
         graded_copy=graded,
-        graders=warm.grader_runner(address) if (address := warm.inherited_address()) else None,
+        graders=warm.grader_runner(address) if address else None,
+        kernel_server=asdict(address) if address else None,
     )
     notebook = json.loads(graded.read_text(encoding="utf-8")) if graded.is_file() else None
     return JobResult(report.status, report.reason, report, notebook)

@@ -40,7 +40,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.grader import confine
+from course_lib.grader import confine, forkserver
 from course_lib.grader.processes import Finished, Watch, end_with
 from course_lib.grader.settings import Limits
 from course_lib.grader.verdict import GRADER_MEMORY_MB, GraderRunner
@@ -59,6 +59,8 @@ ENTRIES = {
     "verdict": ("course_lib.grader.verdict", "confine_graders", "run_graders"),
 }
 """task → (module, function that confines the fresh fork first or None, function to run)."""
+KERNEL_ENTRY = "kernel"
+"""A grading kernel: passed on to the fork server (:mod:`course_lib.grader.forkserver`)."""
 FORK_TIMEOUT = 60
 BIND_GRACE = 30
 PEER_CREDENTIALS = (socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -70,6 +72,8 @@ _PR_SET_PDEATHSIG = 1
 
 _address: Address | None = None
 """The server this process was forked from (set in the server, inherited by its tasks)."""
+_kernels: socket.socket | None = None
+"""The server's end of its fork server's socket pair (None in its tasks)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,24 @@ def spawn(
     except (OSError, ValueError, KeyError) as exc:
         conn.close()
         raise OSError(f"warm server: {exc}") from exc
+
+
+def request_kernel(address: Address, request: dict) -> socket.socket:
+    """Ask the server at ``address`` for a kernel forked by its fork server.
+
+    Returns the connection on which the kernel's watcher answers; raises OSError if the
+    request could not be sent.
+    """
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(FORK_TIMEOUT)
+    try:
+        _connect(conn, address.socket_path)
+        message = {**request, "token": address.token, "entry": KERNEL_ENTRY}
+        conn.sendall(json.dumps(message).encode() + b"\n")
+    except OSError:
+        conn.close()
+        raise
+    return conn
 
 
 def _connect(conn: socket.socket, path: str) -> None:
@@ -276,7 +298,9 @@ def _request(pending: _Pending, token: str) -> dict | None:
         return None
     if not secrets.compare_digest(str(request.get("token")), token):
         return None
-    if request.get("entry") not in ENTRIES or not isinstance(request.get("argv"), list):
+    if request.get("entry") not in (*ENTRIES, KERNEL_ENTRY):
+        return None
+    if not isinstance(request.get("argv"), list):
         return None
     return request
 
@@ -313,6 +337,8 @@ def serve(socket_path: str, parent: int) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)
+    global _kernels
+    _kernels = forkserver.start(forkserver.environment(dict(os.environ)), os.getcwd())
     _import_unless_orphaned(parent)
     listener.setblocking(False)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
@@ -383,14 +409,36 @@ def _receive(conn, selector, pending: dict[int, _Pending], listener) -> None:
     if request is None:
         conn.close()
         return
+    if request["entry"] == KERNEL_ENTRY:
+        _pass_kernel_request(request, item.owner, conn)
+        conn.close()
+        return
     if os.fork() == 0:
         listener.close()
         selector.close()
+        if _kernels is not None:
+            _kernels.close()
         for other in pending.values():
             other.conn.close()
         conn.setblocking(True)
         _run_task(conn, request, item.owner)
     conn.close()
+
+
+def _pass_kernel_request(request: dict, owner: int, conn: socket.socket) -> None:
+    """Pass a kernel request on to the fork server, without the token.
+
+    If it cannot take it, the launcher reads the connection's end and starts the kernel cold.
+    """
+    env = request.get("env")
+    passed = {
+        "config": str(request.get("config")),
+        "argv": [str(arg) for arg in request["argv"]],
+        "env": {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
+        "owner": owner,
+    }
+    if _kernels is not None:
+        forkserver.pass_request(_kernels, passed, conn)
 
 
 def _run_task(conn: socket.socket, request: dict, owner: int) -> None:

@@ -96,9 +96,21 @@ class ExecutionOutcome:
 class _Kernel:
     """One confined kernel: its private folder, kernelspec, config and status file."""
 
-    def __init__(self, workdir: Path, handin_dir: Path, limits: Limits, private: Path) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        handin_dir: Path,
+        limits: Limits,
+        private: Path,
+        kernel_server: dict | None = None,
+    ) -> None:
         self.private = private
         self.status_file = private / "kernel-status.json"
+        forkserver_file = None
+        if kernel_server:
+            forkserver_file = private / "forkserver.json"
+            forkserver_file.touch(mode=0o600)
+            forkserver_file.write_text(json.dumps(kernel_server), encoding="utf-8")
         spec_dir = private / "kernels" / KERNEL_NAME
         spec_dir.mkdir(parents=True, exist_ok=True)
         config_file = private / "sandbox.json"
@@ -133,6 +145,8 @@ class _Kernel:
             ],
             read_write=[str(workdir), str(handin_dir)],
             env=env,
+            log_file=str(private / "kernel.log"),
+            forkserver_file=str(forkserver_file) if forkserver_file else None,
         ).write(config_file)
         (spec_dir / "kernel.json").write_text(
             json.dumps(
@@ -168,31 +182,47 @@ class _Kernel:
 
     def status(self) -> dict:
         try:
-            return json.loads(self.status_file.read_text(encoding="utf-8"))
+            status = json.loads(self.status_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        return status if isinstance(status, dict) else {}
+
+    def forget_status(self) -> None:
+        """Before a kernel starts: no status (nor watcher) of an earlier kernel is read."""
+        self.status_file.unlink(missing_ok=True)
+
+    def roots(self, manager: KernelManager) -> list[int]:
+        """The processes whose trees hold the kernel: its launcher and its watcher.
+
+        They are one process for a kernel the launcher started, two for a forked one (the
+        watcher is a child of the fork server, named in the status file it writes).
+        """
+        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        roots = [process.pid] if process is not None else []
+        status = self.status()
+        if sandbox.is_watcher(status) and status["watcher"] not in roots:
+            roots.append(status["watcher"])
+        return roots
 
 
-def _kill_kernel_tree(manager: KernelManager) -> None:
+def _kill_kernel_tree(kernel: _Kernel, manager: KernelManager) -> None:
     """Kill the kernel and every process it left behind, keeping only its watcher.
 
     The watcher adopts orphans (it is their subreaper), so they are found among its
     descendants for as long as it lives.
     """
-    process = getattr(getattr(manager, "provisioner", None), "process", None)
-    if process is not None:
-        kill_tree(process.pid, include_root=False)
+    for root in kernel.roots(manager):
+        kill_tree(root, include_root=False)
 
 
-def _shut_down(manager: KernelManager) -> None:
+def _shut_down(kernel: _Kernel, manager: KernelManager) -> None:
     """Stop the kernel, its watcher and anything they left running, for good.
 
     The tree is killed first: once the watcher is gone, processes the kernel left behind
     would be adopted by init and escape (nbclient also leaves kernels it does not own).
     """
-    process = getattr(getattr(manager, "provisioner", None), "process", None)
-    if process is not None:
-        kill_tree(process.pid)
+    for root in kernel.roots(manager):
+        kill_tree(root)
     try:
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
@@ -264,8 +294,12 @@ def execute_notebook(
     handin_dir: Path,
     lesson_files: list[Path] = (),
     lesson_dir: Path | None = None,
+    kernel_server: dict | None = None,
 ) -> ExecutionOutcome:
-    """Run ``notebook`` confined, then collect the names in ``spec`` into ``handin_dir``."""
+    """Run ``notebook`` confined, then collect the names in ``spec`` into ``handin_dir``.
+
+    ``kernel_server`` (a warm server's address) has its fork server fork the kernel.
+    """
     notebook = copy.deepcopy(notebook)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="course-run-") as tmp:
@@ -278,7 +312,7 @@ def execute_notebook(
             target = workdir / (path.relative_to(lesson_dir) if lesson_dir else path.name)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-        kernel = _Kernel(workdir, kernel_handin, limits, private)
+        kernel = _Kernel(workdir, kernel_handin, limits, private, kernel_server)
         outcome = _Runner(notebook, kernel, limits, private, started).run(
             export_cell_source(spec, kernel_handin)
         )
@@ -360,6 +394,7 @@ class _Runner:
             # to its working folder): nothing planted there is ever imported outside the sandbox
             resources={"metadata": {"path": str(self.launch_dir)}},
         )
+        self.kernel.forget_status()
         timer = threading.Timer(
             max(self.remaining(), 0.1), self._kill_for_deadline, args=(manager,)
         )
@@ -383,7 +418,7 @@ class _Runner:
                     return self._run_cells(client, code_cells, skip, start_at, export_cell)
                 finally:
                     # Now, before nbclient kills the watcher, whose orphans would escape to init.
-                    _kill_kernel_tree(manager)
+                    _kill_kernel_tree(self.kernel, manager)
         except DeadKernelError:
             return self._record_death(self.current)
         except Exception as exc:
@@ -398,7 +433,7 @@ class _Runner:
             return None
         finally:
             timer.cancel()
-            _shut_down(manager)
+            _shut_down(self.kernel, manager)
             status = self.kernel.status()
             self.outcome.peak_mb = max(self.outcome.peak_mb, int(status.get("peak_mb", 0)))
             self.outcome.landlock_abi = int(status.get("landlock_abi", self.outcome.landlock_abi))
@@ -441,9 +476,8 @@ class _Runner:
 
     def _kill_for_deadline(self, manager) -> None:
         self.deadline_hit = True
-        process = getattr(getattr(manager, "provisioner", None), "process", None)
-        if process is not None:
-            kill_tree(process.pid)
+        for root in self.kernel.roots(manager):
+            kill_tree(root)
 
     def _deadline_reason(self) -> str:
         limit = self.limits.notebook_timeout

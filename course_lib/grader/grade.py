@@ -34,10 +34,12 @@ def judge(
     notebook: nbformat.NotebookNode,
     limits: Limits,
     graders: GraderRunner | None = None,
+    kernel_server: dict | None = None,
 ) -> tuple[ExecutionOutcome, dict[str, TestVerdict]]:
     """Execute ``notebook`` (already restored) and run the lesson's graders on its hand-in.
 
-    ``graders`` starts the graders' process (default: a fresh interpreter).
+    ``graders`` starts the graders' process (default: a fresh interpreter); ``kernel_server``
+    (a warm server's address) forks the kernel (default: a fresh interpreter).
     """
     tests = course.tests(lesson)
     with tempfile.TemporaryDirectory(prefix="course-handin-") as tmp:
@@ -53,6 +55,7 @@ def judge(
                 handin_dir=handin_dir,
                 lesson_files=course.lesson_files(lesson),
                 lesson_dir=course.source_dir / lesson,
+                kernel_server=kernel_server,
             )
             answers = {
                 cells.grade_id(cell): str(cell.source)
@@ -128,10 +131,12 @@ def grade_notebook(
     limits: Limits = DEFAULT_LIMITS,
     graded_copy: Path | None = None,
     graders: GraderRunner | None = None,
+    kernel_server: dict | None = None,
 ) -> GradeReport:
     """Grade the notebook at ``path``; never raises for anything the submission does.
 
-    ``graders`` starts the hidden graders' process (default: a fresh interpreter).
+    ``graders`` starts the hidden graders' process (default: a fresh interpreter);
+    ``kernel_server`` (a warm server's address) forks the kernel (default: a fresh one).
     """
     path = Path(path)
     try:
@@ -140,16 +145,16 @@ def grade_notebook(
     except submission.UngradableError as exc:
         return _ungradable(course, lesson, str(exc))
     try:
-        return _grade(course, lesson, submitted, limits, graded_copy, graders)
+        return _grade(course, lesson, submitted, limits, graded_copy, graders, kernel_server)
     except Exception as exc:  # a bug or a broken installation: the kit's fault, not a grade
         traceback.print_exc(file=sys.stderr)
         return _kit_fault(course, lesson, f"the grader failed: {type(exc).__name__}: {exc}")
 
 
-def _grade(course, lesson, submitted, limits, graded_copy, graders) -> GradeReport:
+def _grade(course, lesson, submitted, limits, graded_copy, graders, kernel_server) -> GradeReport:
     source = course.source_notebook(lesson)
     restored = submission.restore_cells(submitted, source)
-    outcome, verdicts = judge(course, lesson, restored.notebook, limits, graders)
+    outcome, verdicts = judge(course, lesson, restored.notebook, limits, graders, kernel_server)
     apply_verdicts(outcome.notebook, verdicts)
     if graded_copy is not None:
         nbformat.write(outcome.notebook, graded_copy)
