@@ -38,11 +38,17 @@ def course() -> Course:
 
 
 @pytest.fixture(scope="session")
-def warm_graders():
-    """A runner for ``grade_notebook(graders=...)`` judging in a warm server, as a batch does."""
+def warm_server():
+    """A warm server as a batch starts one (default limits): graders and kernels forked."""
     server = warm.WarmServer({**os.environ, **grader_env(DEFAULT_LIMITS)})
-    yield warm.grader_runner(server.address)
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def warm_graders(warm_server):
+    """A runner for ``grade_notebook(graders=...)`` judging in a warm server, as a batch does."""
+    return warm.grader_runner(warm_server.address)
 
 
 def copy_course(dest: Path) -> Course:

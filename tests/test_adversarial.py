@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import nbformat
@@ -22,6 +22,7 @@ import pytest
 
 from course_lib.admin.release import release_lesson
 from course_lib.checks import CheckFailure
+from course_lib.classroom import warm
 from course_lib.classroom.batch import grade_class
 from course_lib.grader import submission
 from course_lib.grader.grade import grade_notebook
@@ -53,6 +54,21 @@ IN_BATCH = {
     "bad_json",
 }
 """Costs 100 s of CI for a timeout the canned batch class (``infinite_loop``) already shows."""
+IN_FORKED_KERNEL = {
+    "machinery_patched",
+    "exit_calls",
+    "killed_at_export",
+    "grader_files",
+    "forged_handin",
+    "loop_ignoring_interrupt",
+    "memory_hog",
+    "segfault",
+    "network",
+    "lambda_writes_files",
+    "environment_and_display_flood",
+    "planted_course_lib",
+}
+"""The cases that attack the kernel's confinement, graded again in a forked kernel."""
 CLI_ONLY = {"kill_the_grader"}
 """Graded only through ``course grade``: if the defence failed, it would kill the test worker."""
 UNDER_A_TERMINAL = {"tty_injection"}
@@ -147,7 +163,31 @@ def test_adversarial_submission(course, warm_graders, case, tmp_path, monkeypatc
         graded_copy=graded,
         graders=None if case.name in PRESTARTED else warm_graders,
     )
+    check_report(case, report, graded, course)
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [_param(c) for c in iter_cases() if c.name in IN_FORKED_KERNEL])
+def test_adversarial_submission_in_a_forked_kernel(
+    course, warm_server, case, tmp_path, monkeypatch
+):
+    """The attacks on the kernel's confinement, in a kernel forked as a batch forks it."""
+    monkeypatch.setenv("COURSE_TEST_SECRET", SECRET)
+    graded = tmp_path / "graded.ipynb"
+    report = grade_notebook(
+        case.path,
+        course=course,
+        lesson=case.lesson,
+        limits=case.limits,
+        graded_copy=graded,
+        graders=warm.grader_runner(warm_server.address),
+        kernel_server=asdict(warm_server.address),
+    )
+    check_report(case, report, graded, course)
+
+
+def check_report(case: Case, report, graded: Path, course) -> None:
+    """The report and graded notebook say what ``case`` expects, and nothing leaked."""
     if case.ungradable:
         assert report.ungradable and report.ungradable.startswith(case.ungradable)
     else:
