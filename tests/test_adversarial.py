@@ -153,17 +153,8 @@ def assert_graded_notebook(case: Case, notebook: dict) -> None:
     "case", [_param(c) for c in iter_cases() if c.name not in CLI_ONLY | UNDER_A_TERMINAL]
 )
 def test_adversarial_submission(course, warm_graders, case, tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_TEST_SECRET", SECRET)
-    graded = tmp_path / "graded.ipynb"
-    report = grade_notebook(
-        case.path,
-        course=course,
-        lesson=case.lesson,
-        limits=case.limits,
-        graded_copy=graded,
-        graders=None if case.name in PRESTARTED else warm_graders,
-    )
-    check_report(case, report, graded, course)
+    graders = None if case.name in PRESTARTED else warm_graders
+    grade_and_check(case, course, tmp_path, monkeypatch, graders=graders)
 
 
 @pytest.mark.slow
@@ -172,6 +163,18 @@ def test_adversarial_submission_in_a_forked_kernel(
     course, warm_server, case, tmp_path, monkeypatch
 ):
     """The attacks on the kernel's confinement, in a kernel forked as a batch forks it."""
+    grade_and_check(
+        case,
+        course,
+        tmp_path,
+        monkeypatch,
+        graders=warm.grader_runner(warm_server.address),
+        kernel_server=asdict(warm_server.address),
+    )
+
+
+def grade_and_check(case: Case, course, tmp_path: Path, monkeypatch, **engine) -> None:
+    """Grade ``case`` (``engine``: how graders and kernel start) and check what it expects."""
     monkeypatch.setenv("COURSE_TEST_SECRET", SECRET)
     graded = tmp_path / "graded.ipynb"
     report = grade_notebook(
@@ -180,8 +183,7 @@ def test_adversarial_submission_in_a_forked_kernel(
         lesson=case.lesson,
         limits=case.limits,
         graded_copy=graded,
-        graders=warm.grader_runner(warm_server.address),
-        kernel_server=asdict(warm_server.address),
+        **engine,
     )
     check_report(case, report, graded, course)
 

@@ -36,12 +36,11 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.grader import confine, forkserver
-from course_lib.grader.processes import Finished, Watch, end_with
+from course_lib.grader.processes import Finished, Watch, end_with, exit_after
 from course_lib.grader.settings import Limits
 from course_lib.grader.verdict import GRADER_MEMORY_MB, GraderRunner
 
@@ -448,8 +447,8 @@ def _run_task(conn: socket.socket, request: dict, owner: int) -> None:
     still has its single thread. The task ends, with its process tree, when ``owner`` (the
     process that asked) is gone.
     """
-    code = 1
-    try:
+
+    def task() -> int | None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.setsid()
@@ -468,18 +467,12 @@ def _run_task(conn: socket.socket, request: dict, owner: int) -> None:
         if prepare:
             argv = getattr(module, prepare)(argv)
         end_with(owner)
-        code = getattr(module, function)(argv) or 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        with contextlib.suppress(OSError):
-            conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
-        os._exit(code)
+        return getattr(module, function)(argv)
+
+    def report(code: int) -> None:
+        conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
+
+    exit_after(task, report)
 
 
 if __name__ == "__main__":

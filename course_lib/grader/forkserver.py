@@ -37,7 +37,7 @@ import traceback
 from pathlib import Path
 
 from course_lib.grader import confine, sandbox
-from course_lib.grader.processes import kill_tree
+from course_lib.grader.processes import exit_after, kill_tree
 
 PRELOAD = ("numpy", "tensorflow", "keras", "ipykernel.kernelapp")
 IMPORT_ENV = (
@@ -197,8 +197,8 @@ def _closed(connection: socket.socket) -> bool:
 
 def _kernel(config: sandbox.SandboxConfig, argv: list[str], from_launcher: dict) -> None:
     """In the forked kernel: confine, look like a fresh interpreter, be an ipykernel; no return."""
-    code = 1
-    try:
+
+    def kernel() -> None:
         launcher = {str(k): str(v) for k, v in from_launcher.items() if str(k).startswith("JPY_")}
         sandbox.confine_kernel(config, launcher)
         _fresh_interpreter(config)
@@ -206,16 +206,8 @@ def _kernel(config: sandbox.SandboxConfig, argv: list[str], from_launcher: dict)
 
         sys.argv = ["ipykernel_launcher", *argv]
         kernelapp.launch_new_instance(argv=argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+
+    exit_after(kernel)
 
 
 def _fresh_interpreter(config: sandbox.SandboxConfig) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import threading
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import psutil
 
@@ -190,3 +194,27 @@ def end_with(pid: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def exit_after(
+    body: Callable[[], int | None], last: Callable[[int], None] = lambda code: None
+) -> NoReturn:
+    """In a forked child: run ``body``, then ``last(status)``, and end with ``body``'s status.
+
+    Never returns: the child ends with ``os._exit`` (nothing of its parent's runs at exit),
+    1 if ``body`` raised (its traceback on standard error).
+    """
+    code = 1
+    try:
+        code = body() or 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        with contextlib.suppress(Exception):
+            last(code)
+        os._exit(code)
