@@ -50,15 +50,15 @@ VARIANTS = {
                 "model = keras.Sequential([\n"
                 "    keras.Input(shape=(28, 28)),\n"
                 "    layers.Flatten(),\n"
-                '    layers.Dense(512, activation="relu"),\n'
-                "    layers.Dropout(0.2),\n"
+                '    layers.Dense(256, activation="relu"),\n'
+                "    layers.Dropout(0.3),\n"
                 '    layers.Dense(10, activation="softmax"),\n'
                 "])",
                 "inputs = keras.Input(shape=(28, 28))\n"
                 "x = layers.Flatten()(inputs)\n"
-                "x = layers.Dense(512)(x)\n"
+                "x = layers.Dense(256)(x)\n"
                 'x = layers.Activation("relu")(x)\n'
-                "x = layers.Dropout(0.2)(x)\n"
+                "x = layers.Dropout(0.3)(x)\n"
                 'outputs = layers.Dense(10, activation="softmax")(x)\n'
                 "model = keras.Model(inputs, outputs)",
             )
@@ -82,8 +82,8 @@ VARIANTS = {
         "part_b_answer": [
             ("keras.Input(shape=(28, 28)),\n    layers.Flatten(),", "keras.Input(shape=(784,)),"),
             (
-                'layers.Dense(512, activation="relu"),',
-                'layers.Dense(512, activation="relu"),\n    layers.Dropout(0.2),\n'
+                'layers.Dense(256, activation="relu"),',
+                'layers.Dense(256, activation="relu"),\n    layers.Dropout(0.3),\n'
                 '    layers.Dense(128, activation="relu"),',
             ),
         ],
