@@ -58,8 +58,7 @@ ENTRIES = {
     "verdict": ("course_lib.grader.verdict", "confine_graders", "run_graders"),
 }
 """task → (module, function that confines the fresh fork first or None, function to run)."""
-KERNEL_ENTRY = "kernel"
-"""A grading kernel: passed on to the fork server (:mod:`course_lib.grader.forkserver`)."""
+
 FORK_TIMEOUT = 60
 BIND_GRACE = 30
 PEER_CREDENTIALS = (socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -146,24 +145,6 @@ def spawn(
     except (OSError, ValueError, KeyError) as exc:
         conn.close()
         raise OSError(f"warm server: {exc}") from exc
-
-
-def request_kernel(address: Address, request: dict) -> socket.socket:
-    """Ask the server at ``address`` for a kernel forked by its fork server.
-
-    Returns the connection on which the kernel's watcher answers; raises OSError if the
-    request could not be sent.
-    """
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.settimeout(FORK_TIMEOUT)
-    try:
-        _connect(conn, address.socket_path)
-        message = {**request, "token": address.token, "entry": KERNEL_ENTRY}
-        conn.sendall(json.dumps(message).encode() + b"\n")
-    except OSError:
-        conn.close()
-        raise
-    return conn
 
 
 def _connect(conn: socket.socket, path: str) -> None:
@@ -297,7 +278,7 @@ def _request(pending: _Pending, token: str) -> dict | None:
         return None
     if not secrets.compare_digest(str(request.get("token")), token):
         return None
-    if request.get("entry") not in (*ENTRIES, KERNEL_ENTRY):
+    if request.get("entry") not in (*ENTRIES, forkserver.KERNEL_ENTRY):
         return None
     if not isinstance(request.get("argv"), list):
         return None
@@ -408,7 +389,7 @@ def _receive(conn, selector, pending: dict[int, _Pending], listener) -> None:
     if request is None:
         conn.close()
         return
-    if request["entry"] == KERNEL_ENTRY:
+    if request["entry"] == forkserver.KERNEL_ENTRY:
         _pass_kernel_request(request, item.owner, conn)
         conn.close()
         return

@@ -54,6 +54,8 @@ IMPORT_ENV = (
 MAX_REQUEST_BYTES = 1 << 16
 ANSWER_TIMEOUT = 60
 """Seconds a launcher waits for its kernel's watcher (the fork server may still be importing)."""
+KERNEL_ENTRY = "kernel"
+"""The warm server's name for a kernel request (it passes those on to its fork server)."""
 _PR_SET_PDEATHSIG = 1
 
 _set_by_imports: dict[str, str] = {}
@@ -238,14 +240,12 @@ def run_forked(
 
     None if no kernel was forked (no fork server, or it refused): start one cold instead.
     """
-    from course_lib.classroom import warm
-
     try:
-        address = warm.Address(**json.loads(Path(config.forkserver_file).read_text()))
-        connection = warm.request_kernel(
+        address = json.loads(Path(config.forkserver_file).read_text(encoding="utf-8"))
+        connection = _request_kernel(
             address, {"config": str(config_path), "argv": argv, "env": from_launcher}
         )
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, KeyError):
         return None
     with connection, connection.makefile("rb") as answers:
         try:
@@ -262,6 +262,23 @@ def run_forked(
         except (OSError, ValueError, KeyError, TypeError):
             kill_tree(watcher)  # the watcher died: nothing of the kernel may stay
             return 1
+
+
+def _request_kernel(address: dict, request: dict) -> socket.socket:
+    """Send ``request`` to the warm server at ``address`` (its socket and token).
+
+    Returns the connection on which the kernel's watcher will answer.
+    """
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.settimeout(ANSWER_TIMEOUT)
+    try:
+        connection.connect(str(address["socket_path"]))
+        message = {**request, "token": str(address["token"]), "entry": KERNEL_ENTRY}
+        connection.sendall(json.dumps(message).encode() + b"\n")
+    except OSError:
+        connection.close()
+        raise
+    return connection
 
 
 def _pass_signals_on(kernel: int, watcher: int) -> None:
