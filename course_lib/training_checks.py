@@ -582,7 +582,13 @@ def model_loss(model, x, y, *, batch_size: int = 1000) -> float:
         return math.nan
 
 
-def closest_epoch(losses: list[float], value: float, *, tolerance: float = 1e-3) -> int | None:
+EPOCH_LOSS_TOLERANCE = 1e-3
+"""Relative difference within which a recomputed loss is an epoch's recorded one."""
+
+
+def closest_epoch(
+    losses: list[float], value: float, *, tolerance: float = EPOCH_LOSS_TOLERANCE
+) -> int | None:
     """The epoch whose loss equals ``value`` (relative ``tolerance``), or None."""
     if not losses or not math.isfinite(value):
         return None
@@ -638,9 +644,10 @@ def check_best_weights_restored(model_val_loss: float, fit: FitRecord, config: d
     if not 0 <= best_epoch < len(losses):
         best_epoch = min(range(len(losses)), key=losses.__getitem__)
     best, last = losses[best_epoch], losses[-1]
-    # Recomputed losses equal fit's to float precision; the best and the last epoch differ
-    # by more after `patience` epochs without improvement.
-    if abs(model_val_loss - best) <= abs(model_val_loss - last) or abs(last - best) <= 0.01 * best:
+    # Recomputed losses equal fit's to float precision (closest_epoch's 0.1 %): the model has
+    # the best epoch's weights unless it is nearer the last epoch, and the two are told apart.
+    told_apart = abs(last - best) > EPOCH_LOSS_TOLERANCE * best
+    if abs(model_val_loss - best) <= abs(model_val_loss - last) or not told_apart:
         return
     raise CheckFailure(
         "training: the model does not have the best epoch's weights",

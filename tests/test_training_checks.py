@@ -96,6 +96,13 @@ def test_a_callback_never_passed_to_fit_is_named_not_a_grader_crash():
     assert first_line(excinfo) == "training: the model does not have the best epoch's weights"
     assert excinfo.value.expected == "validation loss 0.3000 (epoch 2, the best one)"
     check_best_weights_restored(0.3, overfit, {"best_epoch": "n/a"})
+    # two epochs after the best one, 0.5 % worse: still told apart (float error is ~1e-6)
+    close = FitRecord("history", {"loss": [0.2] * 3, "val_loss": [0.2, 0.2004, 0.201]}, {})
+    with pytest.raises(CheckFailure):
+        check_best_weights_restored(0.201, close, {"best_epoch": 0})
+    check_best_weights_restored(0.2000001, close, {"best_epoch": 0})
+    same = FitRecord("history", {"loss": [0.2] * 2, "val_loss": [0.2, 0.20001]}, {})
+    check_best_weights_restored(0.20001, same, {"best_epoch": 0})  # within float error: either
 
 
 def test_validation_data_is_identified_by_the_loss_the_model_reproduces():
