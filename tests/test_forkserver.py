@@ -24,6 +24,8 @@ LIMITS = Limits(threads=1, cell_timeout=5)
 
 PROBE = """
 import json, os, sys
+import matplotlib.pyplot as plt
+plt.plot([1, 2, 3])
 print(json.dumps({
     "path": sys.path,
     "env": sorted(os.environ),
@@ -54,8 +56,18 @@ def run(cells: list[str], tmp_path, kernel_server=None, limits=LIMITS):
 
 
 def text(outcome, index: int) -> str:
+    """What cell ``index`` printed, and the messages of its errors."""
     cell = outcome.notebook.cells[index]
-    return "".join(o.get("text", "") or json.dumps(o.get("evalue", "")) for o in cell.outputs)
+    return "".join(
+        o.get("text", "") if o.output_type == "stream" else json.dumps(o.get("evalue", ""))
+        for o in cell.outputs
+        if o.output_type in ("stream", "error")
+    )
+
+
+def output_kinds(outcome) -> list[list[str]]:
+    """The first cell's outputs: their types, and the formats of displayed data."""
+    return [[o.output_type, *sorted(o.get("data", {}))] for o in outcome.notebook.cells[0].outputs]
 
 
 def without_run_folder(value):
@@ -73,6 +85,10 @@ def test_a_forked_kernel_starts_as_a_cold_one_would(server, tmp_path):
     # same import path (the working folder included), environment names, folder, course_lib
     for key in ("path", "env", "cwd", "course_lib_file"):
         assert without_run_folder(seen_forked[key]) == without_run_folder(seen_cold[key]), key
+    # the same outputs: the figure drawn inline (TensorFlow imports matplotlib in the fork
+    # server, with the kernels' backend)
+    assert output_kinds(forked) == output_kinds(cold)
+    assert ["display_data", "image/png", "text/plain"] in output_kinds(forked)
 
 
 def test_a_forked_kernel_is_confined_and_holds_nothing_of_the_servers(server, tmp_path):

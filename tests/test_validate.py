@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import asdict
 
 import pytest
+
+from course_lib.classroom import warm
 
 from .conftest import ROOT
 
@@ -49,7 +52,7 @@ def test_course_validate_passes(lesson):
 class _NoServer:
     """Stands in for the warm server: these tests grade nothing for real."""
 
-    address = None
+    address = warm.Address("/nonexistent/socket", "no-token")
 
     def __init__(self, env):
         pass
@@ -65,7 +68,8 @@ def _fake_grading(monkeypatch, earns_on_release=()):
 
     graded = []
 
-    def grade_notebook(path, *, course, lesson, limits, graders):
+    def grade_notebook(path, *, course, lesson, limits, graders, kernel_server):
+        assert kernel_server == asdict(_NoServer.address)  # kernels forked, as in a batch
         graded.append(path)
         is_release = "release" in path.parts
         tests = []

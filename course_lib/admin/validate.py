@@ -10,7 +10,7 @@ import ast
 import concurrent.futures
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from course_lib.classroom.warm import WarmServer, grader_runner
@@ -56,8 +56,8 @@ def validate_lessons(
 
     The server imports TensorFlow and pytest once, while the first solution runs; each
     notebook (a solution and, unless ``solutions_only``, an untouched release per lesson)
-    then gets its graders as a fresh confined fork, as in a batch, instead of a cold
-    interpreter of its own. ``workers`` notebooks run at once, as a batch grades them:
+    then gets its graders and its kernel as fresh confined forks, as in a batch, instead of
+    cold interpreters of its own. ``workers`` notebooks run at once, as a batch grades them:
     one lesson's training overlaps another's kernel start, imports and verdict.
     """
     lessons = list(lessons)
@@ -65,11 +65,12 @@ def validate_lessons(
     pool = concurrent.futures.ThreadPoolExecutor(max(1, workers), "course-validate")
     try:
         graders = grader_runner(server.address)
+        kernel_server = asdict(server.address)
 
         def graded(path: Path, lesson: str) -> concurrent.futures.Future[GradeReport]:
             return pool.submit(
                 grade_notebook, path, course=course, lesson=lesson, limits=limits,
-                graders=graders,
+                graders=graders, kernel_server=kernel_server,
             )  # fmt: skip
 
         pending = []

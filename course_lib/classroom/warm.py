@@ -318,7 +318,8 @@ def serve(socket_path: str, parent: int) -> None:
     listener.bind(socket_path)
     listener.listen(64)
     global _kernels
-    _kernels = forkserver.start(forkserver.environment(dict(os.environ)), os.getcwd())
+    folder = Path(os.getcwd()) / "forkserver"
+    _kernels = forkserver.start(forkserver.environment(dict(os.environ), folder), str(folder))
     _import_unless_orphaned(parent)
     listener.setblocking(False)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system

@@ -116,20 +116,12 @@ class _Kernel:
         config_file = private / "sandbox.json"
         python_path = confine.python_path_folder(private / "python")
         env = {
-            **confine.base_env(),
+            **sandbox.shared_kernel_env(limits.thread_env()),
             "PYTHONPATH": str(python_path),
-            **limits.thread_env(),
             "HOME": str(workdir),
             "TMPDIR": str(workdir / ".tmp"),
             "MPLCONFIGDIR": str(workdir / ".config" / "matplotlib"),
             "IPYTHONDIR": str(workdir / ".ipython"),
-            "KERAS_HOME": str(confine.keras_home()),
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            "PYTHONHASHSEED": "0",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "CUDA_VISIBLE_DEVICES": "",
-            "JOBLIB_MULTIPROCESSING": "0",  # no probe of /dev/shm, which is not allowed
-            "COURSE_GRADING": "1",
         }
         (workdir / ".tmp").mkdir(parents=True, exist_ok=True)
         self.connection_file = private / "connection.json"

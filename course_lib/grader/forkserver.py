@@ -17,9 +17,11 @@ and the kernel, then reports how the kernel ended; when the launcher is gone, th
 kills the kernel's tree. The kernel closes both before it confines itself, so nothing it
 runs can reach the fork server, the warm server or another kernel.
 
-A request whose kernel environment differs from the fork server's in what the preloaded
-modules read at import (:data:`IMPORT_ENV`) is refused: the launcher then starts the kernel
-itself (:func:`run_forked` returns None), slower and the same.
+The fork server imports with every kernel's environment (:func:`course_lib.grader.sandbox.
+shared_kernel_env`: thread counts, the matplotlib backend, …, which the preloaded modules read
+once, at import); a request whose kernel environment differs from it in anything but the
+kernel's own folders is refused, and the launcher starts the kernel itself (:func:`run_forked`
+returns None): slower, the same kernel.
 """
 
 from __future__ import annotations
@@ -40,17 +42,9 @@ from course_lib.grader import confine, sandbox
 from course_lib.grader.processes import exit_after, kill_tree
 
 PRELOAD = ("numpy", "tensorflow", "keras", "ipykernel.kernelapp")
-IMPORT_ENV = (
-    "OMP_NUM_THREADS",
-    "TF_NUM_INTRAOP_THREADS",
-    "TF_NUM_INTEROP_THREADS",
-    "TF_CPP_MIN_LOG_LEVEL",
-    "CUDA_VISIBLE_DEVICES",
-    "PYTHONHASHSEED",
-    "PYTHONNOUSERSITE",
-    "KERAS_HOME",
-)
-"""What the preloaded modules (or the interpreter) read once: a forked kernel's must match."""
+"""What the fork server imports once (TensorFlow itself imports matplotlib and scikit-learn)."""
+OWN_ENV = ("PYTHONPATH", "HOME", "MPLCONFIGDIR", "TMPDIR", "IPYTHONDIR")
+"""The fork server's own values of the variables a kernel gets for its folders."""
 MAX_REQUEST_BYTES = 1 << 16
 ANSWER_TIMEOUT = 60
 """Seconds a launcher waits for its kernel's watcher (the fork server may still be importing)."""
@@ -58,23 +52,21 @@ KERNEL_ENTRY = "kernel"
 """The warm server's name for a kernel request (it passes those on to its fork server)."""
 _PR_SET_PDEATHSIG = 1
 
+_env_at_start: dict[str, str] = {}
+"""The environment the fork server imported with."""
 _set_by_imports: dict[str, str] = {}
 """Environment variables the preloaded modules set (a cold kernel sets them when it imports)."""
 
 
-def environment(threads_from: dict[str, str]) -> dict[str, str]:
-    """The fork server's whole environment: the kernels' (threads as in ``threads_from``)."""
-    env = {
-        **confine.base_env(),
-        "KERAS_HOME": str(confine.keras_home()),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "CUDA_VISIBLE_DEVICES": "",
-        "PYTHONHASHSEED": "0",
+def environment(threads: dict[str, str], folder: Path) -> dict[str, str]:
+    """The fork server's whole environment: every kernel's (:func:`sandbox.shared_kernel_env`),
+    its folders in ``folder``. Its imports read it; a kernel's must match it."""
+    (folder / "matplotlib").mkdir(parents=True, exist_ok=True)
+    return {
+        **sandbox.shared_kernel_env(threads),
+        "HOME": str(folder),
+        "MPLCONFIGDIR": str(folder / "matplotlib"),
     }
-    for key in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        if key in threads_from:
-            env[key] = threads_from[key]
-    return env
 
 
 def start(env: dict[str, str], cwd: str) -> socket.socket:
@@ -120,11 +112,11 @@ def serve(channel_fd: int) -> None:
     channel = socket.socket(fileno=channel_fd)
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # the fork server's folder: a kernel imports from its own
-    before = dict(os.environ)
+    global _env_at_start, _set_by_imports
+    _env_at_start = dict(os.environ)
     for name in PRELOAD:
         importlib.import_module(name)
-    global _set_by_imports
-    _set_by_imports = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    _set_by_imports = {k: v for k, v in os.environ.items() if _env_at_start.get(k) != v}
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # watchers are reaped by the system
     while True:
         try:
@@ -146,8 +138,8 @@ def _refusal(request: dict) -> tuple[sandbox.SandboxConfig | None, str | None]:
         config = sandbox.SandboxConfig.read(Path(request["config"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return None, f"unreadable request: {type(exc).__name__}"
-    for key in IMPORT_ENV:
-        if config.env.get(key) != os.environ.get(key):
+    for key in sorted((set(config.env) | set(_env_at_start)) - set(OWN_ENV)):
+        if config.env.get(key) != _env_at_start.get(key):
             return None, f"the kernel's {key} differs from the fork server's"
     return config, None
 

@@ -35,6 +35,25 @@ from course_lib.grader.processes import kill_tree, tree_rss
 POLL_SECONDS = 0.05
 
 
+THREAD_ENV = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def shared_kernel_env(threads: dict[str, str]) -> dict[str, str]:
+    """The environment every grading kernel gets, whatever its folders (``threads``: its
+    :data:`THREAD_ENV`). A forked kernel's fork server imports with exactly this."""
+    return {
+        **confine.base_env(),
+        **{key: threads[key] for key in THREAD_ENV if key in threads},
+        "KERAS_HOME": str(confine.keras_home()),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "CUDA_VISIBLE_DEVICES": "",
+        "JOBLIB_MULTIPROCESSING": "0",  # no probe of /dev/shm, which is not allowed
+        "COURSE_GRADING": "1",
+    }
+
+
 @dataclass
 class SandboxConfig:
     """Everything the launcher needs; written to a file the kernel cannot read or change."""
