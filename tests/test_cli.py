@@ -77,3 +77,24 @@ def test_help_lists_the_commands():
     done = course("--help")
     for command in ("grade", "release", "validate", "data", "demo"):
         assert command in done.stdout
+
+
+def test_grading_starts_without_jsonschemas_iri_grammar(tmp_path):
+    """nbformat imports jsonschema, which builds an IRI grammar (1.4 s) no notebook needs."""
+    notebook = tmp_path / "empty.ipynb"
+    notebook.write_bytes(b"")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "course_lib.cli", "grade", str(notebook)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"nbformat.validator", "jsonschema"} <= imported
+    assert "rfc3987_syntax.syntax_helpers" not in imported
+    assert done.returncode == 2

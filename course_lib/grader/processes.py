@@ -15,9 +15,54 @@ from typing import NoReturn
 
 import psutil
 
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_CHILDREN_LISTED = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
+"""Linux lists a thread's children (CONFIG_PROC_CHILDREN) on nearly every distribution."""
+
 
 def tree_rss(pid: int, *, include_root: bool = True) -> int:
-    """Resident memory of a process (unless not ``include_root``) and its descendants, in bytes."""
+    """Resident memory of a process (unless not ``include_root``) and its descendants, in bytes.
+
+    Called several times a second by every watcher, so it reads the kernel's list of each
+    process's children (a few small files) rather than every process's parent (psutil reads
+    all of ``/proc``: ten times the cost, growing with the machine's processes).
+    """
+    if not _CHILDREN_LISTED:
+        return _tree_rss_scanned(pid, include_root=include_root)
+    pids = [pid] if include_root else []
+    todo, seen = _children(pid), {pid}
+    while todo:
+        child = todo.pop()
+        if child not in seen:
+            seen.add(child)
+            pids.append(child)
+            todo.extend(_children(child))
+    return sum(_rss(each) for each in pids)
+
+
+def _children(pid: int) -> list[int]:
+    """``pid``'s children: each of its threads lists the ones it started."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    children = []
+    for task in tasks:
+        path = f"/proc/{pid}/task/{task}/children"
+        with contextlib.suppress(OSError, ValueError), open(path, "rb") as listed:
+            children.extend(int(child) for child in listed.read().split())
+    return children
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _tree_rss_scanned(pid: int, *, include_root: bool) -> int:
     try:
         root = psutil.Process(pid)
         procs = [*([root] if include_root else []), *root.children(recursive=True)]
