@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from course_lib.admin.student_cli import add_data_commands
+from course_lib.grader import startup
 from course_lib.grader.settings import DEFAULT_LIMITS
 from course_lib.grader.terminal import json_text, printable
 
@@ -469,16 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _without_iri_grammar() -> None:
-    """Spare a command the 1.4 s jsonschema spends building an IRI grammar on import when
-    ``rfc3987_syntax`` is installed (JupyterLab's event schemas bring it): nbformat imports
-    jsonschema to validate notebooks, which checks no IRI. A command that imported it already
-    keeps it."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # None: importing it raises ImportError
-
-
 def main(argv: list[str] | None = None) -> int:
-    _without_iri_grammar()
+    startup.skip_iri_grammar()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.grader import confine, forkserver
+from course_lib.grader import confine, forkserver, startup
 from course_lib.grader.processes import Finished, Watch, end_with, exit_after
 from course_lib.grader.settings import Limits
 from course_lib.grader.verdict import GRADER_MEMORY_MB, GraderRunner
@@ -298,6 +298,7 @@ def _import_unless_orphaned(parent: int) -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:
         sys.exit(0)
+    startup.skip_iri_grammar()
     for name in PRELOAD:
         importlib.import_module(name)
     libc.prctl(_PR_SET_PDEATHSIG, 0)
@@ -391,7 +392,7 @@ def _receive(conn, selector, pending: dict[int, _Pending], listener) -> None:
         conn.close()
         return
     if request["entry"] == forkserver.KERNEL_ENTRY:
-        _pass_kernel_request(request, item.owner, conn)
+        _pass_kernel_request(request, conn)
         conn.close()
         return
     if os.fork() == 0:
@@ -406,17 +407,17 @@ def _receive(conn, selector, pending: dict[int, _Pending], listener) -> None:
     conn.close()
 
 
-def _pass_kernel_request(request: dict, owner: int, conn: socket.socket) -> None:
+def _pass_kernel_request(request: dict, conn: socket.socket) -> None:
     """Pass a kernel request on to the fork server, without the token.
 
     If it cannot take it, the launcher reads the connection's end and starts the kernel cold.
+    The kernel's watcher ends it when that connection closes (the launcher is gone).
     """
     env = request.get("env")
     passed = {
         "config": str(request.get("config")),
         "argv": [str(arg) for arg in request["argv"]],
         "env": {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
-        "owner": owner,
     }
     if _kernels is not None:
         forkserver.pass_request(_kernels, passed, conn)

@@ -90,6 +90,21 @@ def base_env() -> dict[str, str]:
     }
 
 
+def tensorflow_env(threads: dict[str, str]) -> dict[str, str]:
+    """What a confined process that runs TensorFlow starts with (kernels and graders alike):
+    :func:`base_env`, ``threads`` (its CPU thread counts), the Keras cache, fixed hashing,
+    quiet logs, no GPU, and no joblib probe of /dev/shm (which is not allowed)."""
+    return {
+        **base_env(),
+        **threads,
+        "KERAS_HOME": str(keras_home()),
+        "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "CUDA_VISIBLE_DEVICES": "",
+        "JOBLIB_MULTIPROCESSING": "0",
+    }
+
+
 @dataclass
 class Confinement:
     """What a confined process may read and write, and the environment it gets."""

@@ -42,14 +42,8 @@ def shared_kernel_env(threads: dict[str, str]) -> dict[str, str]:
     """The environment every grading kernel gets, whatever its folders (``threads``: its
     :data:`THREAD_ENV`). A forked kernel's fork server imports with exactly this."""
     return {
-        **confine.base_env(),
-        **{key: threads[key] for key in THREAD_ENV if key in threads},
-        "KERAS_HOME": str(confine.keras_home()),
+        **confine.tensorflow_env({key: threads[key] for key in THREAD_ENV if key in threads}),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        "PYTHONHASHSEED": "0",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "CUDA_VISIBLE_DEVICES": "",
-        "JOBLIB_MULTIPROCESSING": "0",  # no probe of /dev/shm, which is not allowed
         "COURSE_GRADING": "1",
     }
 

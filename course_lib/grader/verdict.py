@@ -51,22 +51,14 @@ class TestVerdict:
 
 def grader_env(limits: Limits) -> dict[str, str]:
     """The environment of a grader process: nothing of the instructor's but the Keras cache."""
-    env = {**confine.base_env(), "KERAS_HOME": str(confine.keras_home())}
-    env.update(limits.thread_env())
-    env.update(
-        {
-            "PYTHONHASHSEED": "0",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "CUDA_VISIBLE_DEVICES": "",
-            "MPLBACKEND": "Agg",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "JOBLIB_MULTIPROCESSING": "0",  # no probe of /dev/shm, which is not allowed
-            # the graders need only course_lib.grader.verdict_plugin (given with -p): skip the scan
-            # of installed plugins (xdist, anyio...), 0.3 s per hand-in
-            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-        }
-    )
-    return env
+    return {
+        **confine.tensorflow_env(limits.thread_env()),
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # the graders need only course_lib.grader.verdict_plugin (given with -p): skip the scan
+        # of installed plugins (xdist, anyio...), 0.3 s per hand-in
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
 
 
 def _confinement(
