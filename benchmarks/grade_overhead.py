@@ -7,10 +7,9 @@ For each lesson, alternately (plain first in even rounds, grading first in odd o
 * **grade**: ``course grade source/<lesson>/<lesson>.ipynb --json`` (restore, confined kernel,
   hand-in, out-of-kernel graders).
 
-Prints the median wall time of each, their ratio (goal <= 1.15), the median CPU time of each
-(every process of the run: grading's includes the graders' own TensorFlow process) and the
-peak memory (PSS of the whole process tree) of each. Not a test: wall times vary with the
-machine's load, which is printed before and after.
+Prints the median wall time of each, their ratio (goal <= 1.15), and the peak memory (PSS of
+the whole process tree) of each. Not a test: wall times vary with the machine's load, which
+is printed before and after.
 
     python benchmarks/grade_overhead.py [--rounds 2] [LESSON ...]
 """
@@ -31,41 +30,29 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.measure import timed  # noqa: E402
 from course_lib.grader.course import Course  # noqa: E402
 
-Run = tuple[float, float, int]
-"""Wall seconds, CPU seconds, peak MB."""
 
-
-def plain(course: Course, lesson: str, scratch: Path) -> Run:
-    """Executing the solution with a stock kernel."""
+def plain(course: Course, lesson: str, scratch: Path) -> tuple[float, int]:
+    """Seconds and peak MB of executing the solution with a stock kernel."""
     work = scratch / f"plain-{lesson}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(course.source_dir / lesson, work)
     notebook = work / f"{lesson}.ipynb"
-    seconds, cpu, (peak_mb, _) = timed(
+    seconds, _, (peak_mb, _) = timed(
         [sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "notebook",
          "--ExecutePreprocessor.timeout=1200", "--output", "executed", str(notebook)],
         cwd=work, measure_memory=True, env={"COURSE_GRADING": "1"},
     )  # fmt: skip
-    return seconds, cpu, peak_mb
+    return seconds, peak_mb
 
 
-def grade(course: Course, lesson: str, scratch: Path) -> Run:
-    """``course grade`` on the solution."""
-    seconds, cpu, (peak_mb, _) = timed(
+def grade(course: Course, lesson: str, scratch: Path) -> tuple[float, int]:
+    """Seconds and peak MB of ``course grade`` on the solution."""
+    seconds, _, (peak_mb, _) = timed(
         [sys.executable, "-m", "course_lib.cli", "grade",
          str(course.source_notebook_path(lesson)), "--json"],
         cwd=scratch, measure_memory=True, env={"COURSE_DIR": str(course.root)},
     )  # fmt: skip
-    return seconds, cpu, peak_mb
-
-
-def _summary(runs: list[Run]) -> tuple[float, float, int]:
-    """Median wall seconds, median CPU seconds, highest peak MB."""
-    return (
-        statistics.median(wall for wall, _, _ in runs),
-        statistics.median(cpu for _, cpu, _ in runs),
-        max(mb for _, _, mb in runs),
-    )
+    return seconds, peak_mb
 
 
 def main() -> None:
@@ -80,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="grade-overhead-") as tmp:
         scratch = Path(tmp)
         for lesson in lessons:
-            runs: dict[str, list[Run]] = {"plain": [], "grade": []}
+            runs: dict[str, list[tuple[float, int]]] = {"plain": [], "grade": []}
             for round_ in range(args.rounds):
                 order = ("plain", "grade") if round_ % 2 == 0 else ("grade", "plain")
                 for kind in order:
@@ -88,21 +75,25 @@ def main() -> None:
                     runs[kind].append(measure(course, lesson, scratch))
                     print(f"  {lesson} round {round_ + 1} {kind}: {runs[kind][-1][0]:.1f} s",
                           file=sys.stderr, flush=True)  # fmt: skip
-            rows.append((lesson, *_summary(runs["plain"]), *_summary(runs["grade"])))
+            plain_s = statistics.median(s for s, _ in runs["plain"])
+            grade_s = statistics.median(s for s, _ in runs["grade"])
+            plain_mb = max(mb for _, mb in runs["plain"])
+            grade_mb = max(mb for _, mb in runs["grade"])
+            rows.append((lesson, plain_s, grade_s, plain_mb, grade_mb))
     load_after = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, {args.rounds} round(s), medians; "
           f"load average before/after: {load_before:.2f} / {load_after:.2f}")  # fmt: skip
-    print("| lesson | plain s | grade s | ratio | plain CPU s | grade CPU s "
-          "| plain peak MB | grade peak MB |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    for lesson, plain_s, plain_cpu, plain_mb, grade_s, grade_cpu, grade_mb in rows:
+    print("| lesson | plain s | grade s | ratio | plain peak MB | grade peak MB |")
+    print("|---|---|---|---|---|---|")
+    for lesson, plain_s, grade_s, plain_mb, grade_mb in rows:
         print(f"| {lesson} | {plain_s:.1f} | {grade_s:.1f} | {grade_s / plain_s:.2f} "
-              f"| {plain_cpu:.1f} | {grade_cpu:.1f} | {plain_mb} | {grade_mb} |")  # fmt: skip
+              f"| {plain_mb} | {grade_mb} |")  # fmt: skip
     total_plain = sum(r[1] for r in rows)
-    total_grade = sum(r[4] for r in rows)
-    print(f"| total | {total_plain:.1f} | {total_grade:.1f} | {total_grade / total_plain:.2f} "
-          f"| {sum(r[2] for r in rows):.1f} | {sum(r[5] for r in rows):.1f} | | |")  # fmt: skip
-    worst = max(r[4] / r[1] for r in rows)
+    total_grade = sum(r[2] for r in rows)
+    print(
+        f"| total | {total_plain:.1f} | {total_grade:.1f} | {total_grade / total_plain:.2f} | | |"
+    )
+    worst = max(r[2] / r[1] for r in rows)
     print(f"worst ratio {worst:.2f} (goal <= 1.15)")
 
 
