@@ -42,6 +42,8 @@ from course_lib.grader.settings import Limits
 
 KERNEL_NAME = "course-sandbox"
 MAX_RESTARTS = 2
+_START_AGAIN = "start again"
+"""What a session returns when its kernel did not start (it is started again, once)."""
 EXPORT_TIMEOUT = 300
 INTERRUPT_GRACE = 10
 """Seconds a kernel has, after a timed-out cell was interrupted, to be ready for the next one."""
@@ -178,6 +180,10 @@ class _Kernel:
         except (OSError, ValueError):
             return {}
         return status if isinstance(status, dict) else {}
+
+    def start_cold(self) -> None:
+        """Start the next kernel in a fresh interpreter, not from a fork server."""
+        (self.private / "forkserver.json").unlink(missing_ok=True)
 
     def forget_status(self) -> None:
         """Before a kernel starts: no status (nor watcher) of an earlier kernel is read."""
@@ -330,6 +336,7 @@ class _Runner:
         self.stuck = False
         self.timed_out = False
         self.probed = False
+        self.start_retried = False
         self.current: int | str | None = None
 
     def remaining(self) -> float:
@@ -345,6 +352,8 @@ class _Runner:
             died_at = self._session(code_cells, skip, start_at, export_cell)
             if died_at is None:
                 break
+            if died_at == _START_AGAIN:
+                continue
             if (
                 died_at == "export"
                 or restarts >= MAX_RESTARTS
@@ -393,11 +402,13 @@ class _Runner:
         timer.daemon = True
         timer.start()
         self.current = None
+        kernel_ready = False
         try:
             with (
                 open(self.kernel.private / "kernel.log", "ab") as log,
                 client.setup_kernel(stdout=log, stderr=log, cleanup_kc=True),
             ):
+                kernel_ready = True
                 try:
                     # before any student code: later kernels see what the student's cells left
                     problem = None if self.probed else _course_lib_problem(client)
@@ -416,6 +427,12 @@ class _Runner:
         except Exception as exc:
             if self.deadline_hit:
                 return self._record_death(self.current)
+            if not kernel_ready and not self.start_retried and self.remaining() > 30:
+                # no code of the student's has run in it: not theirs to pay for (a port taken
+                # meanwhile, a fork server's hiccup); once more, started cold
+                self.start_retried = True
+                self.kernel.start_cold()
+                return _START_AGAIN
             problem = f"execution stopped: {type(exc).__name__}: {exc}"[:300]
             self.outcome.incidents.append(problem)
             self.outcome.record(Status.ERROR, problem)
